@@ -1,0 +1,1 @@
+//! Orchestration: config to per-arch pipeline to image, index and SBOM.

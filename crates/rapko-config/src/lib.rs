@@ -1,0 +1,1 @@
+//! The apko YAML image configuration: types, includes, defaults, validation.

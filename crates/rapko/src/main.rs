@@ -1,0 +1,2 @@
+//! The `rapko` command line.
+fn main() {}
