@@ -3,13 +3,24 @@
 //! `.apk` packages (gzip member splitting, control checksum, data hash, signatures, data
 //! entries with per-file SHA-1) and the installed database (`lib/apk/db/installed`).
 //!
-//! This crate does no network and no async: everything works over `Read`/`Write` and byte
-//! slices, and every error names what was wrong so callers can add the file or URL.
+//! This crate does no network and no async: everything works over byte slices and `Write`,
+//! and every error names what was wrong so callers only add the file or URL.
 
 pub mod dependency;
+mod error;
+pub mod gz;
+pub mod index;
+pub mod keyring;
+pub mod package;
 pub mod package_info;
+pub mod pkginfo;
 pub mod version;
 
 pub use dependency::{Dependency, DependencyError, Provide, VersionConstraint};
+pub use error::{Error, Result};
+pub use index::{ApkIndex, Trust, parse_index_text};
+pub use keyring::{Keyring, Signature, SignatureAlgorithm, SignatureError, Signer};
+pub use package::{ApkPackage, DataEntry, EntryKind};
 pub use package_info::{ControlChecksum, PackageInfo};
+pub use pkginfo::{parse_pkginfo, write_pkginfo};
 pub use version::VersionOp;
