@@ -1,55 +1,44 @@
 //! Test support for rapko's crates (dev-only): finds the shared real-package fixtures, decides
-//! whether a test that needs an external tool runs, skips or fails, and builds synthetic signed
-//! `.apk` files and indexes so unit tests need no external files.
+//! whether a test that needs an external tool runs, skips or fails, and builds synthetic
+//! signed `.apk` files, `APKINDEX.tar.gz` files and whole repositories so tests need no
+//! external files.
+//!
+//! It writes the APK format on its own and depends on no other rapko crate (it is a
+//! dev-dependency of `rapko-apk`, and an independent writer is a real cross-check of the
+//! readers). It is test code: misuse panics with a message saying what was wrong.
+//!
+//! ```
+//! use rapko_test::{ApkBuilder, Entry, IndexBuilder, SignatureKind, TEST_KEY_NAME};
+//!
+//! let apk = ApkBuilder::new("hello", "1.0-r0")
+//!     .depends(["so:libc.musl-x86_64.so.1"])
+//!     .executable("usr/bin/hello", b"#!/bin/sh\necho hi\n".to_vec())
+//!     .symlink("usr/bin/hi", "hello")
+//!     .entry(Entry::file("etc/hello.conf", "x=1\n").mode(0o600).owner(0, 0))
+//!     .script(".post-install", "#!/bin/sh\nexit 0\n")
+//!     .signature(SignatureKind::RsaSha256)
+//!     .build();
+//! assert!(apk.q1_checksum().starts_with("Q1"));
+//! let index = IndexBuilder::new().arch("x86_64").package(&apk).build();
+//! assert!(!index.is_empty());
+//! // Verify with the keyring in rapko_test::test_key_dir(), key TEST_KEY_NAME.
+//! # let _ = TEST_KEY_NAME;
+//! ```
 
-use std::path::{Path, PathBuf};
+mod apk;
+mod big;
+mod entry;
+mod index;
+mod keys;
+mod member;
+mod tarw;
+mod tools;
 
-/// The shared fixtures directory: `$RAPKO_FIXTURES`, else `../shared/fixtures` beside the
-/// workspace root.
-pub fn fixtures() -> PathBuf {
-    if let Some(p) = std::env::var_os("RAPKO_FIXTURES") {
-        return PathBuf::from(p);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = workspace.join("../shared/fixtures");
-    dir.canonicalize().unwrap_or(dir)
-}
-
-/// A path inside the fixtures directory; panics with a clear message if it is missing,
-/// since every test that asks for one cannot do anything without it.
-pub fn fixture(rel: &str) -> PathBuf {
-    let p = fixtures().join(rel);
-    assert!(
-        p.exists(),
-        "fixture {} not found (set RAPKO_FIXTURES to the shared fixtures directory)",
-        p.display()
-    );
-    p
-}
-
-/// True when `RAPKO_REQUIRE_TOOLS=1`: a missing external tool is then a failure, not a skip.
-pub fn tools_required() -> bool {
-    std::env::var("RAPKO_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-}
-
-/// Looks `name` up on `PATH` (or takes it as a path). Returns `None` after printing why the
-/// test is skipped, or panics when tools are required.
-pub fn require_tool(name: &str) -> Option<PathBuf> {
-    let found = if name.contains('/') {
-        Some(PathBuf::from(name)).filter(|p| p.is_file())
-    } else {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-    };
-    if found.is_none() {
-        assert!(
-            !tools_required(),
-            "{name} is required (RAPKO_REQUIRE_TOOLS=1) but was not found; run .ci/run's install step"
-        );
-        eprintln!("skipping: {name} not found (install it, see ../shared/docs/TOOLS.md)");
-    }
-    found
-}
+pub use apk::{ApkBuilder, BuiltApk, DEFAULT_BUILDDATE, Fault, PackageMeta};
+pub use big::big_package_set;
+pub use entry::{Entry, EntryKind};
+pub use index::{IndexBuilder, IndexFault, write_repo, write_repo_with};
+pub use keys::{
+    SignatureKind, TEST_KEY_NAME, sign, test_key_dir, test_public_key_path, test_public_key_pem,
+};
+pub use tools::{fixture, fixtures, require_tool, tools_required};
