@@ -1,1 +1,22 @@
-//! OCI and Docker image formats: config, manifest, index, image layout and docker-load tarballs.
+//! OCI and Docker image formats for rapko: the JSON types (descriptor, manifest, index,
+//! image config) with deterministic serialization, content digests, a parallel gzip
+//! layer writer that hashes as it streams, a content-addressed blob store, and the two
+//! outputs of a build: an OCI image layout directory and a single tarball that is both
+//! an OCI layout and a `docker load` archive.
+//!
+//! It knows nothing of APK packages or of how a root filesystem is made: it is given an
+//! uncompressed tar stream and image metadata. Pushing to a registry comes later, behind
+//! a feature, so this half stays free of networking.
+
+pub mod config;
+pub mod descriptor;
+pub mod digest;
+pub mod gzip;
+pub mod manifest;
+pub mod media;
+
+pub use config::{ContainerConfig, EmptyObject, History, ImageConfig, RootFs, rfc3339_utc};
+pub use descriptor::{Descriptor, Platform, to_json_blob};
+pub use digest::{Digest, DigestError, Hasher, HashingReader, HashingWriter, digest_reader};
+pub use gzip::{GzipError, GzipOptions, LayerInfo, LayerWriter, gzip_bytes};
+pub use manifest::{ImageIndex, ImageManifest};
