@@ -8,6 +8,9 @@
 //! uncompressed tar stream and image metadata. Pushing to a registry comes later, behind
 //! a feature, so this half stays free of networking.
 
+// Tests unwrap freely: a panic there is a test failure with a backtrace, which is the point.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod config;
 pub mod descriptor;
 pub mod digest;

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::num::NonZeroUsize;
 
-use flate2::{Compress, Compression, Crc};
+use flate2::Crc;
 
 use crate::descriptor::Descriptor;
 use crate::digest::{Digest, Hasher, HashingWriter};
@@ -162,7 +162,7 @@ impl LayerInfo {
 
 /// Where blocks are deflated: on the calling thread, or on a pool of workers.
 enum Engine {
-    Inline(Box<Compress>),
+    Inline,
     Pool { pool: Pool, max_in_flight: usize },
 }
 
@@ -219,7 +219,7 @@ impl<W: Write> LayerWriter<W> {
     pub fn new(inner: W, opts: GzipOptions) -> Result<Self, GzipError> {
         opts.validate()?;
         let engine = if opts.threads <= 1 {
-            Engine::Inline(Box::new(Compress::new(Compression::new(opts.level), false)))
+            Engine::Inline
         } else {
             let max_in_flight = opts.threads * 2;
             Engine::Pool {
@@ -369,8 +369,8 @@ impl<W: Write> LayerWriter<W> {
             last,
         };
         match &mut self.engine {
-            Engine::Inline(c) => {
-                let done = compress_block(c, job)?;
+            Engine::Inline => {
+                let done = compress_block(self.opts.level, job)?;
                 self.write_block(done)
             }
             Engine::Pool {
