@@ -279,8 +279,10 @@ mod tests {
 
     #[test]
     fn bad_cmd_is_reported_with_the_key() {
-        let mut c = ImageConfiguration::default();
-        c.cmd = "echo 'oops".into();
+        let c = ImageConfiguration {
+            cmd: "echo 'oops".into(),
+            ..ImageConfiguration::default()
+        };
         assert_eq!(
             c.cmd_argv().err().map(|e| e.to_string()).as_deref(),
             Some(

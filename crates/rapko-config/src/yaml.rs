@@ -153,7 +153,22 @@ fn translate(file: &Path, err: &serde_saphyr::Error) -> ConfigError {
         serde_saphyr::Error::SerdeMissingField { field, .. } => {
             yaml(format!("missing key \"{field}\" in this mapping; add it"))
         }
+        serde_saphyr::Error::Unexpected { expected, .. } => yaml(expected_shape(expected)),
         other => yaml(UserMessageFormatter.format_message(other).into_owned()),
+    }
+}
+
+/// Says what was expected in YAML words, for the parser's structural errors.
+fn expected_shape(expected: &str) -> String {
+    match expected {
+        "sequence start" => "expected a list here (`- item` lines or `[a, b]`)".to_string(),
+        "mapping start" => {
+            "expected a mapping here (`key: value` lines or `{key: value}`)".to_string()
+        }
+        "string scalar" | "scalar" => {
+            "expected a single value here, not a list or mapping".to_string()
+        }
+        other => format!("expected {other}"),
     }
 }
 
