@@ -10,7 +10,7 @@ use std::io::Write;
 
 use base64::Engine;
 
-use crate::dependency::parse_list;
+use crate::dependency::{ParseLenient, parse_list_lenient};
 use crate::error::{Error, Result};
 use crate::gz::{inflate_member, tar_files};
 use crate::keyring::{Keyring, Signature, SignatureAlgorithm, Signer};
@@ -231,11 +231,9 @@ pub(crate) fn set_index_field(pkg: &mut PackageInfo, key: u8, value: &str) -> Re
     Ok(())
 }
 
-fn deps<T: std::str::FromStr<Err = crate::DependencyError>>(
-    field: &str,
-    value: &str,
-) -> Result<Vec<T>, String> {
-    parse_list(value).map_err(|e| format!("{field}: {e}"))
+/// Real indexes hold atoms apk calls invalid but keeps (`pc:jemalloc=5.3.0_`): read leniently.
+fn deps<T: ParseLenient>(field: &str, value: &str) -> Result<Vec<T>, String> {
+    parse_list_lenient(value).map_err(|e| format!("{field}: {e}"))
 }
 
 /// `Q1<base64 SHA-1>` → checksum. Other schemes (apk 3's `Q2`) are not ours to check.

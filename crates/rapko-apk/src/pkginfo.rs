@@ -3,7 +3,7 @@
 //! Unknown keys are ignored (apk-tools does the same, and abuild adds new ones over time);
 //! repeated `depend`/`provides`/`replaces`/`install_if` accumulate.
 
-use crate::dependency::parse_list;
+use crate::dependency::parse_list_lenient as parse_list;
 use crate::error::{Error, Result};
 use crate::package_info::PackageInfo;
 
@@ -15,7 +15,9 @@ pub fn parse_pkginfo(text: &str) -> Result<PackageInfo> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, value)) = line.split_once(" = ") else {
+        // melange writes empty values as `url = `, which the trim above makes `url =`.
+        let split = line.split_once(" = ").or_else(|| line.strip_suffix(" =").map(|k| (k, "")));
+        let Some((key, value)) = split else {
             return Err(Error::Line {
                 line: index + 1,
                 message: format!("expected `key = value`, got {line:?}"),
