@@ -22,11 +22,17 @@ const PRIVATE_PEM: &str = include_str!("../keys/rapko-test.rsa");
 /// The public key PEM (SPKI), compiled in.
 const PUBLIC_PEM: &str = include_str!("../keys/rapko-test.rsa.pub");
 
-/// The directory holding the test key pair. Use it as a keyring directory: it holds
-/// [`TEST_KEY_NAME`] and also the private key `rapko-test.rsa`, so a keyring loader that
-/// reads every file must skip names not ending in `.pub` (apk-tools itself reads every file).
+/// The directory holding the test key pair: `rapko-test.rsa` (private, PKCS#8 PEM) and
+/// [`TEST_KEY_NAME`] (public). Because it holds a private key too, a loader that reads every
+/// file of a directory as a public key fails on it: use [`test_keyring_dir`] as a keyring.
 pub fn test_key_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("keys")
+}
+
+/// A keyring directory (`/etc/apk/keys` layout) holding only the test public key,
+/// [`TEST_KEY_NAME`].
+pub fn test_keyring_dir() -> PathBuf {
+    test_key_dir().join("keyring")
 }
 
 /// The full path of the test public key file.
@@ -96,6 +102,20 @@ mod tests {
         let public = RsaPublicKey::from_public_key_pem(PUBLIC_PEM).expect("public key parses");
         assert_eq!(public, private_key().to_public_key());
         assert!(test_public_key_path().is_file());
+    }
+
+    #[test]
+    fn keyring_dir_holds_only_the_public_key() {
+        let names: Vec<_> = std::fs::read_dir(test_keyring_dir())
+            .expect("keys/keyring exists")
+            .map(|e| e.expect("dir entry").file_name())
+            .collect();
+        assert_eq!(names, [TEST_KEY_NAME]);
+        let copy = std::fs::read_to_string(test_keyring_dir().join(TEST_KEY_NAME)).expect("read");
+        assert_eq!(
+            copy, PUBLIC_PEM,
+            "keys/keyring/ must hold the same public key"
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@
 //! assert!(apk.q1_checksum().starts_with("Q1"));
 //! let index = IndexBuilder::new().arch("x86_64").package(&apk).build();
 //! assert!(!index.is_empty());
-//! // Verify with the keyring in rapko_test::test_key_dir(), key TEST_KEY_NAME.
+//! // Readers verify it with the keyring directory rapko_test::test_keyring_dir().
 //! # let _ = TEST_KEY_NAME;
 //! ```
 
@@ -39,6 +39,7 @@ pub use big::big_package_set;
 pub use entry::{Entry, EntryKind};
 pub use index::{IndexBuilder, IndexFault, write_repo, write_repo_with};
 pub use keys::{
-    SignatureKind, TEST_KEY_NAME, sign, test_key_dir, test_public_key_path, test_public_key_pem,
+    SignatureKind, TEST_KEY_NAME, sign, test_key_dir, test_keyring_dir, test_public_key_path,
+    test_public_key_pem,
 };
 pub use tools::{fixture, fixtures, require_tool, tools_required};

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rapko_test::{ApkBuilder, BuiltApk, Entry, Fault, SignatureKind, test_key_dir, write_repo};
+use rapko_test::{ApkBuilder, BuiltApk, Entry, Fault, SignatureKind, test_keyring_dir, write_repo};
 
 /// Alpine 3.19 packages holding apk and the libraries it loads.
 const RUNTIME: [&str; 5] = [
@@ -56,7 +56,7 @@ impl Apk {
             ))
             .arg(d.join("sbin/apk"))
             .arg("--keys-dir")
-            .arg(test_key_dir())
+            .arg(test_keyring_dir())
             .args(args)
             .output()
             .expect("run apk")
