@@ -159,7 +159,7 @@ pub struct DataEntry {
     /// The PAX `APK-TOOLS.checksum.SHA1`, already checked against the content.
     pub sha1: Option<[u8; 20]>,
     /// Extended attributes (PAX `SCHILY.xattr.*`), sorted by name.
-    pub xattrs: Vec<(String, Vec<u8>)>,
+    pub xattrs: Xattrs,
 }
 
 /// The largest single file we accept from a package: apk-tools has no such limit, but a
@@ -251,7 +251,10 @@ fn entry_link(header: &tar::Header) -> Result<String> {
     Ok(String::from_utf8_lossy(&name).into_owned())
 }
 
-fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Option<[u8; 20]>, Vec<(String, Vec<u8>)>)> {
+/// Extended attributes as (name, value), sorted by name.
+pub type Xattrs = Vec<(String, Vec<u8>)>;
+
+fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Option<[u8; 20]>, Xattrs)> {
     let mut sha1 = None;
     let mut xattrs = Vec::new();
     let Some(exts) = entry.pax_extensions().map_err(|e| Error::Tar(e.to_string()))? else {

@@ -28,7 +28,9 @@ pub enum FsError {
         #[source]
         source: rapko_apk::Error,
     },
-    #[error("package {package}: hard link {path:?} points at {target:?}, which is not a file of the image")]
+    #[error(
+        "package {package}: hard link {path:?} points at {target:?}, which is not a file of the image"
+    )]
     BadHardlink {
         package: String,
         path: String,

@@ -1,9 +1,11 @@
 //! Installing packages into the tree, the way `apk add` lays files out, without running any
 //! script: data members are inflated in parallel (each exactly once), then merged in install
-//! order under apk's file-ownership rules.
+//! order under apk's file-ownership rules, recording each package's installed-database entry.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use rapko_apk::installed::InstalledPackage;
 use rapko_apk::{ApkPackage, DataEntry, EntryKind, PackageInfo};
 use rayon::prelude::*;
 
@@ -19,47 +21,31 @@ pub struct PackageToInstall {
     pub package: ApkPackage,
     /// The whole `.apk` file.
     pub bytes: Arc<[u8]>,
+    /// The tag of the repository it came from when pinned (`pkg@tag`), for `s:`.
+    pub repository_tag: Option<String>,
 }
 
-/// What a package put where, for the apk database.
-#[derive(Clone, Debug, Default)]
-pub struct InstalledRecord {
-    /// Directories of the package, in archive order, with their metadata.
-    pub dirs: Vec<RecordedDir>,
-    /// Non-directory entries in archive order: (path as in the package, resolved tree path).
-    pub files: Vec<RecordedFile>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RecordedDir {
-    pub path: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub mode: u32,
-}
-
-#[derive(Clone, Debug)]
-pub struct RecordedFile {
-    pub path: String,
-    pub resolved: String,
-    pub uid: u32,
-    pub gid: u32,
-    pub mode: u32,
-    /// SHA-1 of the content (or of a symlink's target), apk's `Z:`.
-    pub sha1: Option<[u8; 20]>,
-}
-
-/// Installs `packages` (in install order) into `tree`. Returns one record per package.
-pub fn install_packages(tree: &mut Tree, packages: &[PackageToInstall]) -> Result<Vec<InstalledRecord>> {
+/// Installs `packages` (in install order) into `tree`. Returns each package's installed
+/// database record, with exactly the files it owns in the end (a file taken over by a later
+/// package is listed under that package only, as apk does).
+pub fn install_packages(
+    tree: &mut Tree,
+    packages: &[PackageToInstall],
+) -> Result<Vec<InstalledPackage>> {
     let decoded: Vec<Vec<DataEntry>> = packages
         .par_iter()
-        .map(|p| read_entries(p))
+        .map(read_entries)
         .collect::<Result<_>>()?;
-    let mut records = Vec::with_capacity(packages.len());
+    let mut installer = Installer {
+        tree,
+        packages,
+        records: packages.iter().map(new_record).collect(),
+        owners: HashMap::new(),
+    };
     for (index, entries) in decoded.into_iter().enumerate() {
-        records.push(merge_package(tree, packages, index, entries)?);
+        installer.merge_package(index, entries)?;
     }
-    Ok(records)
+    Ok(installer.records)
 }
 
 fn read_entries(p: &PackageToInstall) -> Result<Vec<DataEntry>> {
@@ -76,59 +62,68 @@ fn read_entries(p: &PackageToInstall) -> Result<Vec<DataEntry>> {
     Ok(entries)
 }
 
-fn merge_package(
-    tree: &mut Tree,
-    packages: &[PackageToInstall],
-    index: usize,
-    entries: Vec<DataEntry>,
-) -> Result<InstalledRecord> {
-    let mut record = InstalledRecord::default();
-    let this = &packages[index];
-    for entry in entries {
-        let resolved = tree.resolve_parent(&entry.path)?;
-        if matches!(entry.kind, EntryKind::Directory) {
-            record_parents(&mut record, &entry.path);
-            record.dirs.push(RecordedDir {
-                path: entry.path.clone(),
-                uid: entry.uid,
-                gid: entry.gid,
-                mode: entry.mode,
-            });
-            install_dir(tree, resolved, &entry, index)?;
-            continue;
-        }
-        record_parents(&mut record, &entry.path);
-        let node = node_for(tree, this, &entry, index)?;
-        let sha1 = entry.sha1.or_else(|| content_sha1(tree, &node));
-        if place(tree, packages, index, &resolved, node)? {
-            record.files.push(RecordedFile {
-                path: entry.path,
-                resolved,
-                uid: entry.uid,
-                gid: entry.gid,
-                mode: entry.mode,
-                sha1,
-            });
-        }
+/// The database record of a package before its files: index metadata with the `.PKGINFO`
+/// fields the index lacks, and its scripts.
+fn new_record(p: &PackageToInstall) -> InstalledPackage {
+    let mut info = p.info.clone();
+    let pkginfo = &p.package.info;
+    if info.replaces.is_empty() {
+        info.replaces.clone_from(&pkginfo.replaces);
     }
-    Ok(record)
+    info.replaces_priority = info.replaces_priority.or(pkginfo.replaces_priority);
+    info.triggers.clone_from(&pkginfo.triggers);
+    info.datahash = pkginfo.datahash;
+    if info.checksum.is_none() {
+        info.checksum = Some(p.package.control_checksum);
+    }
+    let mut record = InstalledPackage::new(info);
+    record.repository_tag.clone_from(&p.repository_tag);
+    record.add_control_scripts(
+        p.package
+            .scripts
+            .iter()
+            .map(|s| (s.name.as_str(), s.content.as_slice())),
+    );
+    record
 }
 
-/// apk lists every directory that holds a package file, even without a tar entry for it.
-fn record_parents(record: &mut InstalledRecord, path: &str) {
-    let Some((parent, _)) = path.rsplit_once('/') else {
-        return;
-    };
-    if record.dirs.iter().any(|d| d.path == parent) {
-        return;
+struct Installer<'a> {
+    tree: &'a mut Tree,
+    packages: &'a [PackageToInstall],
+    records: Vec<InstalledPackage>,
+    /// Resolved path → (package index, path as that package wrote it).
+    owners: HashMap<String, (usize, String)>,
+}
+
+impl Installer<'_> {
+    fn merge_package(&mut self, index: usize, entries: Vec<DataEntry>) -> Result<()> {
+        for entry in entries {
+            let resolved = self.tree.resolve_parent(&entry.path)?;
+            if matches!(entry.kind, EntryKind::Directory) {
+                install_dir(self.tree, resolved, &entry, index)?;
+                self.records[index].add_entry(&entry);
+                continue;
+            }
+            let node = node_for(self.tree, &self.packages[index], &entry, index)?;
+            if place(self.tree, self.packages, index, &resolved, node)? {
+                let previous = self.owners.insert(resolved, (index, entry.path.clone()));
+                if let Some((old, old_path)) = previous
+                    && old != index
+                {
+                    remove_file(&mut self.records[old], &old_path);
+                }
+                self.records[index].add_entry(&entry);
+            }
+        }
+        Ok(())
     }
-    record_parents(record, parent);
-    record.dirs.push(RecordedDir {
-        path: parent.to_owned(),
-        uid: 0,
-        gid: 0,
-        mode: 0o755,
-    });
+}
+
+fn remove_file(record: &mut InstalledPackage, path: &str) {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    if let Some(d) = record.dirs.iter_mut().find(|d| d.path == dir) {
+        d.files.retain(|f| f.name != name);
+    }
 }
 
 fn install_dir(tree: &mut Tree, path: String, entry: &DataEntry, owner: usize) -> Result<()> {
@@ -198,50 +193,40 @@ fn node_for(tree: &Tree, this: &PackageToInstall, entry: &DataEntry, owner: usiz
     Ok(node)
 }
 
-fn content_sha1(tree: &Tree, node: &Node) -> Option<[u8; 20]> {
-    use sha1::Digest;
-    match &node.kind {
-        NodeKind::File(c) => Some(sha1::Sha1::digest(c.as_bytes()).into()),
-        NodeKind::Hardlink(target) => match tree.get(target).map(|n| &n.kind) {
-            Some(NodeKind::File(c)) => Some(sha1::Sha1::digest(c.as_bytes()).into()),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Puts a non-directory node at `path` under apk's ownership rules. Returns false when an
 /// earlier package keeps the path (it replaces the new one), true when the new node is there.
-fn place(tree: &mut Tree, packages: &[PackageToInstall], index: usize, path: &str, node: Node) -> Result<bool> {
+fn place(
+    tree: &mut Tree,
+    packages: &[PackageToInstall],
+    index: usize,
+    path: &str,
+    node: Node,
+) -> Result<bool> {
     let Some(existing) = tree.get(path) else {
         tree.insert(path.to_owned(), node)?;
         return Ok(true);
     };
     let new = &packages[index];
-    let Some(old_index) = existing.owner else {
-        // A node rapko made (an implied parent directory) never blocks a package file.
-        if existing.is_dir() {
-            return Err(conflict(path, "the image", new));
-        }
-        tree.insert(path.to_owned(), node)?;
-        return Ok(true);
-    };
-    let old = &packages[old_index];
-    if old_index == index {
-        tree.insert(path.to_owned(), node)?;
-        return Ok(true);
-    }
     if existing.is_dir() {
-        return Err(conflict(path, &old.info.name_version(), new));
+        let owner = existing
+            .owner
+            .map_or("the image".to_owned(), |o| packages[o].info.name_version());
+        return Err(conflict(path, &owner, new));
     }
-    if replaces(old, new) && !replaces(new, old) {
-        return Ok(false);
+    let old_index = existing.owner.unwrap_or(index);
+    let old = &packages[old_index];
+    if old_index != index {
+        if replaces(old, new) && !replaces(new, old) {
+            return Ok(false);
+        }
+        let allowed =
+            replaces(new, old) || same_origin(old, new) || same_content(tree, existing, &node);
+        if !allowed {
+            return Err(conflict(path, &old.info.name_version(), new));
+        }
     }
-    if replaces(new, old) || same_origin(old, new) || same_content(tree, existing, &node) {
-        tree.insert(path.to_owned(), node)?;
-        return Ok(true);
-    }
-    Err(conflict(path, &old.info.name_version(), new))
+    tree.insert(path.to_owned(), node)?;
+    Ok(true)
 }
 
 fn conflict(path: &str, existing: &str, new: &PackageToInstall) -> FsError {
@@ -259,11 +244,21 @@ fn replaces(a: &PackageToInstall, b: &PackageToInstall) -> bool {
         .replaces
         .iter()
         .chain(&a.package.info.replaces)
-        .any(|r| &r.name == name && r.constraint.as_ref().is_none_or(|c| c.matches(&b.info.version)))
+        .any(|r| {
+            &r.name == name
+                && r.constraint
+                    .as_ref()
+                    .is_none_or(|c| c.matches(&b.info.version))
+        })
 }
 
 fn same_origin(a: &PackageToInstall, b: &PackageToInstall) -> bool {
-    let origin = |p: &PackageToInstall| p.info.origin.clone().or_else(|| p.package.info.origin.clone());
+    let origin = |p: &PackageToInstall| {
+        p.info
+            .origin
+            .clone()
+            .or_else(|| p.package.info.origin.clone())
+    };
     origin(a).is_some() && origin(a) == origin(b)
 }
 

@@ -62,18 +62,34 @@ impl<W: Write> TarWriter<W> {
         match &node.kind {
             NodeKind::Directory => {
                 if self.written_dirs.insert(path.to_owned()) {
-                    self.entry(&format!("{path}/"), node, tar::EntryType::Directory, None, &[])?;
+                    self.entry(
+                        &format!("{path}/"),
+                        node,
+                        tar::EntryType::Directory,
+                        None,
+                        &[],
+                    )?;
                 }
                 Ok(())
             }
             NodeKind::File(content) => match self.link_redirect.get(path).cloned() {
                 Some(first) => self.entry(path, node, tar::EntryType::Link, Some(&first), &[]),
-                None => self.entry(path, node, tar::EntryType::Regular, None, content.as_bytes()),
+                None => self.entry(
+                    path,
+                    node,
+                    tar::EntryType::Regular,
+                    None,
+                    content.as_bytes(),
+                ),
             },
-            NodeKind::Symlink(target) => self.entry(path, node, tar::EntryType::Symlink, Some(target), &[]),
+            NodeKind::Symlink(target) => {
+                self.entry(path, node, tar::EntryType::Symlink, Some(target), &[])
+            }
             NodeKind::Hardlink(target) => self.hardlink(tree, path, node, target),
             NodeKind::CharDevice { .. } => self.entry(path, node, tar::EntryType::Char, None, &[]),
-            NodeKind::BlockDevice { .. } => self.entry(path, node, tar::EntryType::Block, None, &[]),
+            NodeKind::BlockDevice { .. } => {
+                self.entry(path, node, tar::EntryType::Block, None, &[])
+            }
             NodeKind::Fifo => self.entry(path, node, tar::EntryType::Fifo, None, &[]),
         }
     }
@@ -94,8 +110,15 @@ impl<W: Write> TarWriter<W> {
         else {
             return Ok(());
         };
-        self.link_redirect.insert(target.to_owned(), path.to_owned());
-        self.entry(path, node, tar::EntryType::Regular, None, content.as_bytes())
+        self.link_redirect
+            .insert(target.to_owned(), path.to_owned());
+        self.entry(
+            path,
+            node,
+            tar::EntryType::Regular,
+            None,
+            content.as_bytes(),
+        )
     }
 
     fn entry(
@@ -113,11 +136,11 @@ impl<W: Write> TarWriter<W> {
             pax.push(("path".into(), path.as_bytes().to_vec()));
             header.set_path(truncate_name(path))?;
         }
-        if let Some(link) = link {
-            if link.len() > 100 || header.set_link_name(link).is_err() {
-                pax.push(("linkpath".into(), link.as_bytes().to_vec()));
-                header.set_link_name(truncate_name(link))?;
-            }
+        if let Some(link) = link
+            && (link.len() > 100 || header.set_link_name(link).is_err())
+        {
+            pax.push(("linkpath".into(), link.as_bytes().to_vec()));
+            header.set_link_name(truncate_name(link))?;
         }
         for (name, value) in &node.xattrs {
             pax.push((format!("SCHILY.xattr.{name}"), value.clone()));
@@ -128,7 +151,9 @@ impl<W: Write> TarWriter<W> {
         set_id(&mut header, &mut pax, "gid", node.gid)?;
         header.set_mtime(node.mtime.min(self.mtime_clamp));
         header.set_size(content.len() as u64);
-        if let NodeKind::CharDevice { major, minor } | NodeKind::BlockDevice { major, minor } = node.kind {
+        if let NodeKind::CharDevice { major, minor } | NodeKind::BlockDevice { major, minor } =
+            node.kind
+        {
             header.set_device_major(major)?;
             header.set_device_minor(minor)?;
         }
@@ -159,7 +184,12 @@ impl<W: Write> TarWriter<W> {
     }
 }
 
-fn set_id(header: &mut tar::Header, pax: &mut Vec<(String, Vec<u8>)>, key: &str, id: u32) -> io::Result<()> {
+fn set_id(
+    header: &mut tar::Header,
+    pax: &mut Vec<(String, Vec<u8>)>,
+    key: &str,
+    id: u32,
+) -> io::Result<()> {
     // ustar's octal field holds up to 0o7777777.
     let fits = id <= 0o7_777_777;
     let value = if fits { u64::from(id) } else { 0 };
@@ -211,14 +241,17 @@ mod tests {
 
     fn sample() -> Tree {
         let mut t = Tree::new();
-        t.insert("bin/busybox".into(), Node::file(&b"#!bb"[..], 0o755)).unwrap();
-        t.insert("bin/sh".into(), Node::symlink("/bin/busybox")).unwrap();
+        t.insert("bin/busybox".into(), Node::file(&b"#!bb"[..], 0o755))
+            .unwrap();
+        t.insert("bin/sh".into(), Node::symlink("/bin/busybox"))
+            .unwrap();
         let long = format!("usr/share/{}/file", "x".repeat(120));
         t.insert(long, Node::file(&b"long"[..], 0o644)).unwrap();
         let mut a = Node::file(&b"same"[..], 0o644);
         a.kind = NodeKind::Hardlink("z/target".into());
         t.insert("a/link".into(), a).unwrap();
-        t.insert("z/target".into(), Node::file(&b"same"[..], 0o644)).unwrap();
+        t.insert("z/target".into(), Node::file(&b"same"[..], 0o644))
+            .unwrap();
         t
     }
 
@@ -231,7 +264,10 @@ mod tests {
                 let mut e = e.unwrap();
                 let path = e.path().unwrap().to_string_lossy().into_owned();
                 let kind = e.header().entry_type();
-                let link = e.link_name().unwrap().map(|l| l.to_string_lossy().into_owned());
+                let link = e
+                    .link_name()
+                    .unwrap()
+                    .map(|l| l.to_string_lossy().into_owned());
                 let mut content = Vec::new();
                 std::io::Read::read_to_end(&mut e, &mut content).unwrap();
                 (path, kind, content, link)
@@ -244,7 +280,10 @@ mod tests {
         let bytes = write_tar(&sample(), |_, _| true, u64::MAX, Vec::new()).unwrap();
         let entries = read_back(&bytes);
         let names: Vec<_> = entries.iter().map(|e| e.0.as_str()).collect();
-        assert_eq!(names[..5], ["a/", "a/link", "bin/", "bin/busybox", "bin/sh"]);
+        assert_eq!(
+            names[..5],
+            ["a/", "a/link", "bin/", "bin/busybox", "bin/sh"]
+        );
         // The hard link sorts first, so it carries the content and the target links to it.
         assert_eq!(entries[1].2, b"same");
         let target = entries.iter().find(|e| e.0 == "z/target").unwrap();

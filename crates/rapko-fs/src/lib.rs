@@ -6,11 +6,16 @@
 //!
 //! It knows nothing of networks, registries or OCI manifests.
 
+pub mod accounts;
 pub mod error;
 pub mod install;
 pub mod layer;
+pub mod paths;
+pub mod rootfs;
+pub mod scripts;
 pub mod tree;
 
 pub use error::{FsError, Result};
-pub use install::{InstalledRecord, PackageToInstall, install_packages};
+pub use install::{PackageToInstall, install_packages};
+pub use rootfs::{Rootfs, RootfsOptions, Writer, build_rootfs};
 pub use tree::{Content, Node, NodeKind, Tree};

@@ -43,8 +43,14 @@ pub enum NodeKind {
     Symlink(String),
     /// A hard link to another path of the tree (resolved, relative to the root).
     Hardlink(String),
-    CharDevice { major: u32, minor: u32 },
-    BlockDevice { major: u32, minor: u32 },
+    CharDevice {
+        major: u32,
+        minor: u32,
+    },
+    BlockDevice {
+        major: u32,
+        minor: u32,
+    },
     Fifo,
 }
 
@@ -266,7 +272,8 @@ mod tests {
 
     fn tree_with_links() -> Tree {
         let mut t = Tree::new();
-        t.insert("usr/lib".into(), Node::directory(0o755, 0, 0)).unwrap();
+        t.insert("usr/lib".into(), Node::directory(0o755, 0, 0))
+            .unwrap();
         t.insert("lib".into(), Node::symlink("usr/lib")).unwrap();
         t.insert("abs".into(), Node::symlink("/usr")).unwrap();
         t.insert("out".into(), Node::symlink("../../..")).unwrap();
@@ -286,17 +293,26 @@ mod tests {
     #[test]
     fn escaping_and_looping_links_are_refused() {
         let t = tree_with_links();
-        assert!(matches!(t.resolve_parent("out/etc/passwd"), Err(FsError::Escape { .. })));
-        assert!(matches!(t.resolve_parent("loop/x"), Err(FsError::SymlinkLoop { .. })));
+        assert!(matches!(
+            t.resolve_parent("out/etc/passwd"),
+            Err(FsError::Escape { .. })
+        ));
+        assert!(matches!(
+            t.resolve_parent("loop/x"),
+            Err(FsError::SymlinkLoop { .. })
+        ));
     }
 
     #[test]
     fn parents_are_created_and_files_block_children() {
         let mut t = Tree::new();
-        t.insert("a/b/c".into(), Node::file(&b"x"[..], 0o644)).unwrap();
+        t.insert("a/b/c".into(), Node::file(&b"x"[..], 0o644))
+            .unwrap();
         assert!(t.get("a").unwrap().is_dir());
         assert!(t.get("a/b").unwrap().is_dir());
-        let err = t.insert("a/b/c/d".into(), Node::file(&b"y"[..], 0o644)).unwrap_err();
+        let err = t
+            .insert("a/b/c/d".into(), Node::file(&b"y"[..], 0o644))
+            .unwrap_err();
         assert!(err.to_string().contains("a/b/c"), "{err}");
         assert_eq!(t.children("a"), vec!["b"]);
         assert_eq!(t.children(""), vec!["a"]);
