@@ -6,8 +6,9 @@
 //! (`"0755"`) is read with the same rules. Values above `0o7777` are refused:
 //! they would spill into the file-type bits.
 //!
-//! Written back as a plain integer (what apko's `show-config` prints, and what
-//! both apko and rapko read back) followed by a `# 0o755` comment for humans.
+//! Serialized as a plain integer (what apko's `show-config` prints, and what
+//! both apko and rapko read back, in YAML or JSON); [`crate::ImageConfiguration::to_yaml`]
+//! adds a `# 0o755` comment for humans.
 
 use std::fmt;
 
@@ -69,7 +70,7 @@ impl fmt::Display for Permissions {
 
 impl Serialize for Permissions {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serde_saphyr::Commented(self.0, self.to_string()).serialize(serializer)
+        serializer.serialize_u32(self.0)
     }
 }
 
@@ -146,6 +147,12 @@ mod tests {
         );
         assert!(Permissions::parse("rwxr-xr-x").is_err());
         assert!(Permissions::parse("").is_err());
+    }
+
+    #[test]
+    fn serializes_as_a_plain_integer() {
+        let yaml = serde_saphyr::to_string(&Permissions(0o755)).unwrap_or_default();
+        assert_eq!(yaml.trim(), "493");
     }
 
     #[test]

@@ -197,11 +197,27 @@ fn enum_key_of(expected: &[&str]) -> &'static str {
         .map_or("value", |(name, _)| name)
 }
 
-/// Writes a configuration as YAML, keys in apko's order, maps sorted.
+/// Writes a configuration as YAML, keys in apko's order, maps sorted, and
+/// permissions followed by their octal spelling in a comment.
 pub(crate) fn write(config: &ImageConfiguration) -> String {
     // The types only hold strings, integers, booleans, sequences and string-keyed
     // maps, which always serialize; the fallback keeps this panic-free regardless.
-    serde_saphyr::to_string(config).unwrap_or_else(|e| format!("# cannot write config: {e}\n"))
+    let yaml =
+        serde_saphyr::to_string(config).unwrap_or_else(|e| format!("# cannot write config: {e}\n"));
+    yaml.lines().map(comment_permissions).collect()
+}
+
+/// `  permissions: 493` becomes `  permissions: 493 # 0o755`; other lines are kept.
+/// Only `paths[].permissions` has that key with an integer value.
+fn comment_permissions(line: &str) -> String {
+    let mode = line
+        .trim_start()
+        .strip_prefix("permissions: ")
+        .and_then(|v| v.parse::<u32>().ok());
+    match mode {
+        Some(mode) => format!("{line} # 0o{mode:o}\n"),
+        None => format!("{line}\n"),
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +281,19 @@ mod tests {
         assert!(err("entrypoint:\n  type: x\n").contains("unknown entrypoint.type \"x\""));
         assert!(err("paths:\n  - path: /a\n    type: x\n").contains("unknown paths type \"x\""));
         assert!(err("layering:\n  strategy: x\n").contains("unknown layering.strategy \"x\""));
+    }
+
+    #[test]
+    fn only_integer_permissions_get_a_comment() {
+        assert_eq!(
+            comment_permissions("    permissions: 493"),
+            "    permissions: 493 # 0o755\n"
+        );
+        assert_eq!(
+            comment_permissions("  type: permissions"),
+            "  type: permissions\n"
+        );
+        assert_eq!(comment_permissions("permissions: x"), "permissions: x\n");
     }
 
     #[test]

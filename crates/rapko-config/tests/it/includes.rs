@@ -172,15 +172,19 @@ fn parse_str_resolves_includes_beside_its_origin() {
 
 #[test]
 fn unreadable_file() {
-    let err = rapko_config::load(&data("nope.yaml"))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        err.starts_with(&format!(
-            "cannot read config {}: ",
+    let err = rapko_config::load(&data("nope.yaml")).err();
+    assert_eq!(
+        err.as_ref().map(|e| e.to_string()),
+        Some(format!(
+            "cannot read config {}",
             data("nope.yaml").display()
-        )),
-        "{err}"
+        ))
     );
+    // The cause is chained, not repeated in the message.
+    let kind = err
+        .as_ref()
+        .and_then(std::error::Error::source)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    assert_eq!(kind, Some(std::io::ErrorKind::NotFound));
 }

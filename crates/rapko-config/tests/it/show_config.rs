@@ -104,3 +104,17 @@ fn passwords_in_urls_are_hidden() {
     );
     assert!(!yaml.contains("hunter2"));
 }
+
+#[test]
+fn json_uses_the_same_keys_and_plain_integers() {
+    let json = serde_json::to_value(load("examples/nginx-service-bundle.yaml"));
+    let json = json.unwrap_or_default();
+    assert_eq!(json["paths"][0]["permissions"], serde_json::json!(493));
+    assert_eq!(json["stop-signal"], serde_json::json!("SIGQUIT"));
+    assert_eq!(
+        json["entrypoint"]["type"],
+        serde_json::json!("service-bundle")
+    );
+    assert_eq!(json["archs"], serde_json::json!(["386", "amd64"]));
+    assert_eq!(json["accounts"]["run-as"], serde_json::json!("www"));
+}
