@@ -1,0 +1,1 @@
+//! Push OCI images, indexes and SBOM artifacts to registries over the Distribution API.
