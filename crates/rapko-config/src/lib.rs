@@ -13,6 +13,19 @@
 //! its file, line and column. This crate does no network or filesystem work
 //! beyond reading the config files: resolving packages, fetching keys and
 //! applying `paths` are other crates' jobs.
+//!
+//! Behaviour worth knowing, all following apko unless said otherwise:
+//! - includes: looked for beside the including file, then (as apko does) from
+//!   the current directory; lists are concatenated included-first, maps merged
+//!   with the including file winning per key, scalars and the whole
+//!   `entrypoint` taken from the including file when it sets them;
+//! - defaults: `PATH` and `SSL_CERT_FILE` ([`DEFAULT_PATH`], [`DEFAULT_SSL_CERT_FILE`]),
+//!   `homedir: /home/NAME`, and for `type: service-bundle` the s6 command and package;
+//! - integers follow go-yaml: `0755` is octal, like `0o755`;
+//! - stricter than apko: unknown architectures, duplicate users/groups/uids/gids,
+//!   `run-as` naming no configured user (numbers and `root` excepted), services
+//!   without `service-bundle`, `layering.budget: 0`, links without `source` and
+//!   commands with unclosed quotes are errors at load time.
 
 mod accessors;
 pub mod arch;
