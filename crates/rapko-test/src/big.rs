@@ -13,11 +13,11 @@ const MAX_FILE: u64 = 4 << 20;
 /// at most 4 MiB under `usr/share/<name>/`. `big-0000` depends on every other package, so a
 /// world of `big-0000` installs the whole set.
 ///
-/// The content is pseudo-random from `seed` over a 64-symbol alphabet: gzip gets it to
-/// about 75–80 % of its size, so the compressed set is nearly as large as the content, as
-/// with real binaries' worst cases. Same arguments, same bytes. Members are compressed at
-/// level 1 to keep generation fast (about 1–2 s per 100 MB per core); packages are built
-/// on all cores.
+/// The content is pseudo-random from `seed` over a 64-symbol alphabet (6 bits of entropy a
+/// byte): gzip -6 gets it to about 75–80 % of its size, and the level 1 used here (to keep
+/// generation fast) barely shrinks it, so the compressed set is as large as the content.
+/// Same arguments, same bytes. Packages are built on all cores: 300 MB in 100 packages
+/// takes about 6 s on 2 cores in the dev profile.
 pub fn big_package_set(total_bytes: u64, n_packages: usize, seed: u64) -> Vec<BuiltApk> {
     assert!(n_packages > 0, "big_package_set needs at least one package");
     let next = AtomicUsize::new(0);
