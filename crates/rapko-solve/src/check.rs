@@ -145,7 +145,7 @@ pub fn verify(
     referee.names(&mut violations);
     referee.pinning(world, &mut violations);
     referee.needed(world, &mut violations);
-    referee.install_if(repos, &mut violations);
+    referee.install_if(repos, world, &mut violations);
     referee.highest(repos, world, &mut violations);
     violations
 }
@@ -396,7 +396,7 @@ impl<'a> Referee<'a> {
         deps_ok && not_forbidden && no_clash
     }
 
-    fn install_if(&self, repos: &[Repository], out: &mut Vec<Violation>) {
+    fn install_if(&self, repos: &[Repository], world: &[Dependency], out: &mut Vec<Violation>) {
         let chosen_names: HashSet<&str> = self.set.iter().map(|m| m.info.name.as_str()).collect();
         let mut reported: HashSet<&str> = HashSet::new();
         for repo in repos.iter().filter(|r| r.tag.is_none()) {
@@ -410,7 +410,8 @@ impl<'a> Referee<'a> {
                     .install_if
                     .iter()
                     .all(|a| self.matching(a).is_empty() == a.conflict);
-                if holds && self.fits(info, None) {
+                let forbidden = world.iter().any(|a| a.conflict && provides_atom(info, a));
+                if holds && !forbidden && self.fits(info, None) {
                     reported.insert(&info.name);
                     out.push(Violation::MissingInstallIf {
                         package: info.name_version(),

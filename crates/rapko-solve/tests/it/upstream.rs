@@ -1,0 +1,1 @@
+//! Alpine 3.19 main + community.
