@@ -11,11 +11,14 @@
 //!
 //! `scripts.tar` holds one old-GNU tar entry per script, named
 //! `<name>-<version>.Q1<base64 control checksum>.<script>` (e.g. `post-install`), mode 0755,
-//! owned by root, ending with two zero blocks. `triggers` has one line per package with
-//! triggers: `Q1<control checksum> /dir /dir…`.
+//! owned by root, ending with two zero blocks; the entries' times depend on the apk version
+//! ([`ScriptTimes`]). `triggers` has one line per package with triggers:
+//! `Q1<control checksum> /dir /dir…`.
 //!
-//! The order of records is the caller's. apk-tools 2.14.0, run on the fixtures, wrote
-//! `installed` sorted by package name and `scripts.tar` in install order.
+//! The order of records is the caller's. apk-tools 2.14.0 and 2.14.10, run on the fixtures
+//! (see the crate's `apk_tools` tests), wrote `installed` sorted by package name and
+//! `scripts.tar` and `triggers` in install order; [`write_installed`] reproduces how they
+//! misplace the `r:` lines of packages that own no directory.
 //!
 //! This module knows the file formats and apk's per-package bookkeeping
 //! ([`InstalledPackage::add_entry`]); what happens between packages (file conflicts,
@@ -28,7 +31,7 @@ use sha1::{Digest, Sha1};
 
 use crate::error::{Error, Result};
 use crate::index::{set_index_field, write_index_record};
-use crate::package::{DataEntry, EntryKind};
+use crate::package::{ApkPackage, DataEntry, EntryKind};
 use crate::package_info::{ControlChecksum, PackageInfo};
 
 /// Owner and permissions of a directory or file, as apk records them.
@@ -203,6 +206,25 @@ impl InstalledPackage {
         }
     }
 
+    /// The record apk keeps for a package installed from a repository: the index record
+    /// (whose `A:` and `S:` are the repository's), plus what only `.PKGINFO` and the control
+    /// member carry: `replaces`, `replaces_priority`, `triggers` and the scripts. Add the
+    /// files with [`InstalledPackage::add_entry`].
+    pub fn from_package(index_record: PackageInfo, package: &ApkPackage) -> InstalledPackage {
+        let mut info = index_record;
+        info.replaces.clone_from(&package.info.replaces);
+        info.replaces_priority = package.info.replaces_priority;
+        info.triggers.clone_from(&package.info.triggers);
+        let mut installed = InstalledPackage::new(info);
+        installed.add_control_scripts(
+            package
+                .scripts
+                .iter()
+                .map(|f| (f.name.as_str(), f.content.as_slice())),
+        );
+        installed
+    }
+
     /// Records one data entry the way apk 2.14 does while installing, called in archive
     /// order: a directory entry adds (or updates) an owned directory; any other entry is
     /// added to its directory's files. Like apk, entries whose path starts with `.` and
@@ -315,57 +337,74 @@ impl InstalledPackage {
 // ---------------------------------------------------------------------------------------
 
 /// Writes the `installed` file: each package's record followed by a blank line.
+///
+/// Reproduces a quirk of apk-tools 2.14 (2.14.0 and 2.14.10 alike, checked by running both):
+/// the `r:`, `q:`, `s:` and `f:` lines of a package that owns no directory (a meta package
+/// such as `alpine-base`) are not written in its own record but held back and written in
+/// the next record that owns a directory, before that record's own such lines; after the
+/// last such record they are lost. So with Alpine 3.19, `alpine-base`'s
+/// `r:alpine-baselayout` ends up in `alpine-baselayout`'s record, and that is what apk itself
+/// reads back.
 pub fn write_installed<'a>(
     packages: impl IntoIterator<Item = &'a InstalledPackage>,
 ) -> Result<String> {
     let mut out = String::new();
+    let mut held_back = String::new();
     for pkg in packages {
-        write_installed_record(pkg, &mut out)?;
+        check_record(pkg)?;
+        write_index_record(&pkg.info, &mut out);
+        write_installed_extras(pkg, &mut held_back);
+        if !pkg.dirs.is_empty() {
+            out.push_str(&held_back);
+            held_back.clear();
+            write_installed_dirs(pkg, &mut out);
+        }
+        out.push('\n');
     }
     Ok(out)
 }
 
-/// Appends one package's record and its terminating blank line. Refuses a package without a
-/// control checksum (apk cannot load such a record) and values that contain a newline (they
-/// would corrupt the file).
-pub fn write_installed_record(pkg: &InstalledPackage, out: &mut String) -> Result<()> {
-    check_record(pkg)?;
-    write_index_record(&pkg.info, out);
+/// The lines after the index record: replaces, replaces priority, repository tag, flags.
+fn write_installed_extras(pkg: &InstalledPackage, out: &mut String) {
     let info = &pkg.info;
-    let mut line = |key: char, value: &dyn std::fmt::Display| {
-        let _ = writeln!(out, "{key}:{value}");
-    };
     if !info.replaces.is_empty() {
-        line('r', &crate::pkginfo::join(&info.replaces));
+        line(out, 'r', &crate::pkginfo::join(&info.replaces));
     }
     if let Some(q) = info.replaces_priority.filter(|q| *q != 0) {
-        line('q', &q);
+        line(out, 'q', &q);
     }
     if let Some(tag) = &pkg.repository_tag {
-        line('s', tag);
+        line(out, 's', tag);
     }
     if pkg.flags.any() {
-        line('f', &flag_letters(pkg.flags));
+        line(out, 'f', &flag_letters(pkg.flags));
     }
-    for dir in &pkg.dirs {
-        line('F', &dir.path);
-        if dir.acl != Acl::DEFAULT_DIR {
-            line('M', &AclText(&dir.acl));
-        }
-        for file in &dir.files {
-            line('R', &file.name);
-            if file.acl != Acl::DEFAULT_FILE {
-                line('a', &AclText(&file.acl));
-            }
-            if let Some(sum) = &file.checksum {
-                line('Z', &Q1(sum));
-            }
-        }
-    }
-    out.push('\n');
-    Ok(())
 }
 
+fn write_installed_dirs(pkg: &InstalledPackage, out: &mut String) {
+    for dir in &pkg.dirs {
+        line(out, 'F', &dir.path);
+        if dir.acl != Acl::DEFAULT_DIR {
+            line(out, 'M', &AclText(&dir.acl));
+        }
+        for file in &dir.files {
+            line(out, 'R', &file.name);
+            if file.acl != Acl::DEFAULT_FILE {
+                line(out, 'a', &AclText(&file.acl));
+            }
+            if let Some(sum) = &file.checksum {
+                line(out, 'Z', &Q1(sum));
+            }
+        }
+    }
+}
+
+fn line(out: &mut String, key: char, value: &dyn std::fmt::Display) {
+    let _ = writeln!(out, "{key}:{value}");
+}
+
+/// Refuses a package without a control checksum (apk cannot load such a record) and values
+/// that contain a newline (they would corrupt the file).
 fn check_record(pkg: &InstalledPackage) -> Result<()> {
     let info = &pkg.info;
     let what = || format!("installed record for {}", info.name_version());
@@ -720,13 +759,34 @@ impl ScriptEntry {
     }
 }
 
+/// The modification time apk gives `scripts.tar` entries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ScriptTimes {
+    /// apk-tools 2.14.10: the package's build date, or `fallback` when it has none (apk then
+    /// takes `SOURCE_DATE_EPOCH`, else the current time).
+    BuildDate { fallback: u64 },
+    /// apk-tools 2.14.0: one time for every entry (`SOURCE_DATE_EPOCH`, else the current
+    /// time).
+    Fixed(u64),
+}
+
+impl ScriptTimes {
+    fn of(self, info: &PackageInfo) -> u64 {
+        match self {
+            ScriptTimes::BuildDate { fallback } => {
+                info.build_time.filter(|t| *t != 0).unwrap_or(fallback)
+            }
+            ScriptTimes::Fixed(time) => time,
+        }
+    }
+}
+
 /// Writes `scripts.tar` for `packages`: their scripts in apk's kind order, then the two
-/// zero blocks. `mtime` is the entries' time: apk 2.14 uses `SOURCE_DATE_EPOCH` when set,
-/// else the current time. Names over 99 bytes get a GNU long-name entry (apk 2.14 would
-/// truncate them and then fail to match them when reading; its reader takes long names).
+/// zero blocks. Names over 99 bytes get a GNU long-name entry (apk 2.14 would truncate them
+/// and then fail to match them when reading; its reader takes long names).
 pub fn write_scripts_tar<'a>(
     packages: impl IntoIterator<Item = &'a InstalledPackage>,
-    mtime: u64,
+    times: ScriptTimes,
 ) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for pkg in packages {
@@ -745,11 +805,12 @@ pub fn write_scripts_tar<'a>(
                 kind: script.kind,
                 content: Vec::new(),
             };
+            let name = entry.file_name();
             append_tar_file(
                 &mut out,
-                entry.file_name().as_bytes(),
+                name.as_bytes(),
                 &script.content,
-                mtime,
+                times.of(&pkg.info),
             );
         }
     }
@@ -926,6 +987,39 @@ mod tests {
     }
 
     #[test]
+    fn lines_of_a_package_without_directories_go_to_the_next_record_with_one() {
+        let replaces = |atom: &str| vec![atom.parse().expect("atom")];
+        let mut meta = sample();
+        meta.info.name = "meta".to_owned();
+        meta.info.replaces = replaces("foo");
+        meta.info.replaces_priority = None;
+        meta.repository_tag = None;
+        meta.flags = InstalledFlags::default();
+        meta.dirs.clear();
+        let mut empty_too = meta.clone();
+        empty_too.info.name = "meta2".to_owned();
+        empty_too.info.replaces = replaces("bar");
+        let mut next = meta.clone();
+        next.info.name = "next".to_owned();
+        next.info.replaces = replaces("own");
+        next.dirs = sample().dirs;
+        let text = write_installed([&meta, &empty_too, &next, &meta]).expect("writes");
+        let records: Vec<&str> = text.split("\n\n").collect();
+        assert!(
+            !records[0].contains("r:") && !records[1].contains("r:"),
+            "{text}"
+        );
+        assert!(
+            records[2].contains("r:foo\nr:bar\nr:own\nF:lib\n"),
+            "{text}"
+        );
+        assert!(
+            !records[3].contains("r:"),
+            "held-back lines after the last record are lost"
+        );
+    }
+
+    #[test]
     fn refuses_records_apk_could_not_read() {
         let mut pkg = sample();
         pkg.info.checksum = None;
@@ -998,7 +1092,7 @@ mod tests {
         let mut pkg = sample();
         pkg.set_script(ScriptKind::Trigger, b"#!/bin/sh\n".to_vec());
         pkg.set_script(ScriptKind::PostInstall, vec![b'x'; 600]);
-        let tar = write_scripts_tar([&pkg], 1_700_000_000).expect("writes");
+        let tar = write_scripts_tar([&pkg], ScriptTimes::Fixed(1_700_000_000)).expect("writes");
         // post-install first (apk's order), 600 bytes → 2 blocks; trigger 1 block; end 2.
         assert_eq!(tar.len(), 512 * (1 + 2 + 1 + 1 + 2));
         let header = &tar[..512];
@@ -1022,7 +1116,8 @@ mod tests {
         let mut pkg = sample();
         pkg.info.name = "x".repeat(120);
         pkg.set_script(ScriptKind::PreInstall, b"true\n".to_vec());
-        let tar = write_scripts_tar([&pkg], 1).expect("writes");
+        let tar =
+            write_scripts_tar([&pkg], ScriptTimes::BuildDate { fallback: 1 }).expect("writes");
         let entries = read_scripts_tar(&tar).expect("reads");
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].name_version, pkg.info.name_version());

@@ -262,7 +262,7 @@ fn a_package_signed_by_an_unknown_key_names_the_key() {
         .verify_signature(&bytes, &keyring("keys/wolfi"))
         .expect_err("unknown key refused");
     assert!(
-        matches!(&err, SignatureError::UnknownKey { signers, .. } if signers == &[signer.clone()]),
+        matches!(&err, SignatureError::UnknownKey { signers, .. } if signers.as_slice() == std::slice::from_ref(&signer)),
         "{err}"
     );
     let text = err.to_string();
