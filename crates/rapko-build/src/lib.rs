@@ -1,1 +1,237 @@
-//! Orchestration: config to per-arch pipeline to image, index and SBOM.
+//! Orchestration: from a configuration to images. For each architecture (concurrently) the
+//! pipeline loads the signed indexes, resolves the world (or takes a lockfile's packages),
+//! fetches and verifies the packages, builds the root filesystem in memory and writes its
+//! layers, config and manifest into a blob store; a multi-arch build adds an image index.
+//! Writing the store out (OCI layout, docker-loadable tarball, registry) is the caller's
+//! choice.
+//!
+//! Every step is a plain function over plain data (see [`plan`] and [`image`]); this crate
+//! adds the order, the concurrency and the choice of build time.
+
+pub mod error;
+pub mod image;
+pub mod layering;
+pub mod lock;
+pub mod plan;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rapko_config::{Arch, ImageConfiguration};
+use rapko_oci::{BlobStore, Descriptor, GzipOptions, ImageIndex};
+use rapko_repo::{FetchOptions, Fetcher};
+
+pub use error::{BuildError, Result};
+pub use image::ArchImage;
+pub use lock::Lockfile;
+pub use plan::{Chosen, Plan};
+
+/// The steps a build reports, per architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Resolve,
+    Fetch,
+    Install,
+    Write,
+    Done,
+}
+
+/// Receives progress; the CLI draws it on a terminal. Must be cheap and thread-safe.
+pub trait Reporter: Send + Sync {
+    fn phase(&self, arch: Arch, phase: Phase);
+}
+
+/// How to build, beyond the configuration.
+#[derive(Clone)]
+pub struct BuildOptions {
+    pub fetch: FetchOptions,
+    /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or `--build-date`);
+    /// `None`: the newest build date of the installed packages.
+    pub build_time: Option<u64>,
+    /// Install exactly this lockfile's packages instead of resolving.
+    pub lockfile: Option<(PathBuf, Lockfile)>,
+    pub gzip: GzipOptions,
+    pub reporter: Option<Arc<dyn Reporter>>,
+    /// Where the blob store's temporary directory goes (next to the output, so the final
+    /// rename never crosses file systems).
+    pub work_dir: Option<PathBuf>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            fetch: FetchOptions::default(),
+            build_time: None,
+            lockfile: None,
+            gzip: GzipOptions::default(),
+            reporter: None,
+            work_dir: None,
+        }
+    }
+}
+
+/// A finished build: blobs in a store, one image per architecture, and the root to tag.
+#[derive(Debug)]
+pub struct Build {
+    pub store: BlobStore,
+    pub images: Vec<ArchImage>,
+    /// The image index for multi-arch builds, else the single image's manifest.
+    pub root: Descriptor,
+    pub build_time: u64,
+}
+
+/// Builds the images of `config` for its architectures.
+pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Build> {
+    let fetcher = Fetcher::new(options.fetch.clone())?;
+    let keyring = plan::load_keyring(&fetcher, config)?;
+    let plans = plan_all(&fetcher, config, &keyring, options)?;
+    let build_time = options
+        .build_time
+        .unwrap_or_else(|| newest_build_time(&plans));
+    let store = match &options.work_dir {
+        Some(dir) => BlobStore::temporary_in(dir)?,
+        None => BlobStore::temporary()?,
+    };
+    let inputs = image::ImageInputs {
+        config,
+        fetcher: &fetcher,
+        store: &store,
+        keys: keyring_files(&keyring),
+        build_time,
+        gzip: options.gzip,
+    };
+    let images = per_arch_plans(&plans, |plan| {
+        report(options, plan.repos.arch, Phase::Fetch);
+        let image = image::build_arch_image(plan, &inputs)?;
+        report(options, plan.repos.arch, Phase::Done);
+        Ok(image)
+    })?;
+    let root = match images.as_slice() {
+        [single] => single.manifest.clone(),
+        _ => {
+            let mut index = ImageIndex::new(images.iter().map(|i| i.manifest.clone()).collect());
+            index.annotations = image::annotations(config, build_time);
+            store.put_index(&index)?
+        }
+    };
+    Ok(Build {
+        store,
+        images,
+        root,
+        build_time,
+    })
+}
+
+/// Plans every architecture of the config, concurrently.
+pub fn plan_all(
+    fetcher: &Fetcher,
+    config: &ImageConfiguration,
+    keyring: &rapko_apk::Keyring,
+    options: &BuildOptions,
+) -> Result<Vec<Plan>> {
+    per_arch(&config.archs_or_all(), |arch| {
+        report(options, arch, Phase::Resolve);
+        plan_arch(fetcher, config, arch, keyring, options)
+    })
+}
+
+/// The key files the image's `/etc/apk/keys` gets: (file name, PEM).
+pub fn keyring_files(keyring: &rapko_apk::Keyring) -> Vec<(String, String)> {
+    keyring
+        .names()
+        .into_iter()
+        .filter_map(|name| keyring.pem(&name).map(|pem| (name, pem)))
+        .collect()
+}
+
+/// Builds only the root filesystem of one architecture (for `build-minirootfs`).
+pub fn build_rootfs(
+    config: &ImageConfiguration,
+    arch: Arch,
+    options: &BuildOptions,
+) -> Result<(rapko_fs::Rootfs, u64)> {
+    let fetcher = Fetcher::new(options.fetch.clone())?;
+    let keyring = plan::load_keyring(&fetcher, config)?;
+    let plan = plan_arch(&fetcher, config, arch, &keyring, options)?;
+    let build_time = options
+        .build_time
+        .unwrap_or_else(|| newest_build_time(std::slice::from_ref(&plan)));
+    let store = BlobStore::temporary()?;
+    let inputs = image::ImageInputs {
+        config,
+        fetcher: &fetcher,
+        store: &store,
+        keys: keyring_files(&keyring),
+        build_time,
+        gzip: options.gzip,
+    };
+    Ok((image::build_rootfs(&plan, &inputs)?, build_time))
+}
+
+/// Resolves (or reads from the lockfile) what to install for one architecture.
+pub fn plan_arch(
+    fetcher: &Fetcher,
+    config: &ImageConfiguration,
+    arch: Arch,
+    keyring: &rapko_apk::Keyring,
+    options: &BuildOptions,
+) -> Result<Plan> {
+    let repos = plan::load_repos(fetcher, config, arch, keyring)?;
+    match &options.lockfile {
+        Some((path, lock)) => plan::from_lock(repos, lock, &path.display().to_string()),
+        None => plan::resolve(repos, &plan::world(config)?),
+    }
+}
+
+fn report(options: &BuildOptions, arch: Arch, phase: Phase) {
+    if let Some(r) = &options.reporter {
+        r.phase(arch, phase);
+    }
+}
+
+/// The newest `builddate` of all planned packages: the default build time, so an image
+/// rebuilt from the same packages gets the same timestamps.
+pub fn newest_build_time(plans: &[Plan]) -> u64 {
+    plans
+        .iter()
+        .flat_map(|p| p.packages.iter().filter_map(|c| c.info.build_time))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Runs `f` for each architecture on its own thread; results in the order of `archs`.
+pub fn per_arch<T: Send>(archs: &[Arch], f: impl Fn(Arch) -> Result<T> + Sync) -> Result<Vec<T>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = archs
+            .iter()
+            .map(|&a| {
+                let f = &f;
+                s.spawn(move || f(a))
+            })
+            .collect();
+        handles.into_iter().map(join).collect()
+    })
+}
+
+fn per_arch_plans<T: Send>(
+    plans: &[Plan],
+    f: impl Fn(&Plan) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = plans
+            .iter()
+            .map(|p| {
+                let f = &f;
+                s.spawn(move || f(p))
+            })
+            .collect();
+        handles.into_iter().map(join).collect()
+    })
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
+    match handle.join() {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}

@@ -3,7 +3,9 @@
 //! `/etc/ld.so.cache`), write the apk database so `apk` inside the image works, and apply the
 //! config's accounts, path mutations and service bundle.
 
-use rapko_apk::installed::{InstalledPackage, write_installed, write_scripts_tar, write_triggers};
+use rapko_apk::installed::{
+    InstalledPackage, ScriptTimes, write_installed, write_scripts_tar, write_triggers,
+};
 use rapko_config::ImageConfiguration;
 
 use crate::error::{FsError, Result};
@@ -150,7 +152,8 @@ fn write_apk_database(
     )?;
     w.file(
         "lib/apk/db/scripts.tar",
-        write_scripts_tar(installed, w.mtime).map_err(db_err)?,
+        write_scripts_tar(installed, ScriptTimes::BuildDate { fallback: w.mtime })
+            .map_err(db_err)?,
         0o644,
     )?;
     w.file(

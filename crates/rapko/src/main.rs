@@ -23,6 +23,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build an image from a config: resolve, fetch, install, write (OCI layout or tarball)
+    Build(cmd::build::BuildArgs),
+    /// Write the root filesystem of a config as a .tar.gz
+    BuildMinirootfs(cmd::build::MinirootfsArgs),
+    /// Print the effective config after includes and command-line flags
+    ShowConfig(cmd::show::ShowConfigArgs),
+    /// Print the packages a config resolves to, in install order
+    ShowPackages(cmd::show::ShowPackagesArgs),
+    /// Write a lockfile (apko.lock.json layout) with the exact packages of every arch
+    Lock(cmd::show::LockArgs),
+    /// Print the dependency graph of a config's packages in Graphviz dot
+    Dot(cmd::show::DotArgs),
     /// Tools for people who run apk repositories
     #[command(subcommand)]
     Apk(cmd::apk::ApkCommand),
@@ -32,6 +44,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     let result = match &cli.command {
+        Command::Build(a) => cmd::build::run(a),
+        Command::BuildMinirootfs(a) => cmd::build::run_minirootfs(a),
+        Command::ShowConfig(a) => cmd::show::run_show_config(a),
+        Command::ShowPackages(a) => cmd::show::run_show_packages(a),
+        Command::Lock(a) => cmd::show::run_lock(a),
+        Command::Dot(a) => cmd::show::run_dot(a),
         Command::Apk(c) => cmd::apk::run(c),
     };
     match result {
@@ -52,7 +70,8 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let ansi = std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let ansi = std::env::var_os("NO_COLOR").is_none()
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

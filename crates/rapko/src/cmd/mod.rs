@@ -2,6 +2,10 @@
 //! returning `anyhow::Result<()>`; `main` wires them up.
 
 pub mod apk;
+pub mod build;
+pub mod common;
+pub mod progress;
+pub mod show;
 
 /// Prints an error as `error: …`, its cause chain, and a hint when one is attached.
 pub fn print_error(error: &anyhow::Error) {
@@ -9,17 +13,11 @@ pub fn print_error(error: &anyhow::Error) {
     for cause in error.chain().skip(1) {
         eprintln!("  caused by: {cause}");
     }
-    if let Some(hint) = error.downcast_ref::<Hint>() {
-        eprintln!("  hint: {}", hint.0);
-    }
-}
-
-/// A hint for the user, attached to an error with `.context(Hint(..))`-style wrapping.
-#[derive(Debug)]
-pub struct Hint(pub String);
-
-impl std::fmt::Display for Hint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+    let hint = error.chain().find_map(|e| {
+        e.downcast_ref::<rapko_build::BuildError>()
+            .and_then(|b| b.hint())
+    });
+    if let Some(hint) = hint {
+        eprintln!("  hint: {hint}");
     }
 }

@@ -1,0 +1,59 @@
+//! Build errors: each says which step failed for which architecture, keeps the cause, and
+//! where the user can do something about it, carries a hint.
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] rapko_config::ConfigError),
+    #[error("package {entry:?} in contents.packages: {source}")]
+    World {
+        entry: String,
+        #[source]
+        source: rapko_apk::DependencyError,
+    },
+    #[error("{0}")]
+    Repo(#[from] rapko_repo::Error),
+    #[error("cannot resolve the packages for {arch}: {source}")]
+    Resolve {
+        arch: String,
+        #[source]
+        source: rapko_solve::ResolveError,
+    },
+    #[error("cannot build the root filesystem for {arch}: {source}")]
+    Rootfs {
+        arch: String,
+        #[source]
+        source: rapko_fs::FsError,
+    },
+    #[error("cannot write the image: {0}")]
+    Store(#[from] rapko_oci::StoreError),
+    #[error("cannot write the output: {0}")]
+    Output(#[from] rapko_oci::OutputError),
+    #[error("cannot compress a layer: {0}")]
+    Gzip(#[from] rapko_oci::GzipError),
+    #[error("lockfile {path}: {message}")]
+    Lock { path: String, message: String },
+    #[error("{0}")]
+    Other(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl BuildError {
+    /// What the user can do, when we know.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            BuildError::Repo(rapko_repo::Error::Index {
+                source: rapko_apk::Error::Signature(_),
+                ..
+            }) => Some("add the key with --keyring-append or contents.keyring"),
+            BuildError::Repo(rapko_repo::Error::Offline { .. }) => {
+                Some("run once without --offline to fill the cache")
+            }
+            BuildError::Lock { .. } => Some("regenerate the lockfile with `rapko lock`"),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = BuildError> = std::result::Result<T, E>;

@@ -1,0 +1,238 @@
+//! The second half of a build: fetch and verify the planned packages, build the root
+//! filesystem, write its layers into the blob store (compressed and hashed while streaming),
+//! and describe the image with a config and a manifest.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rapko_apk::installed::InstalledPackage;
+use rapko_config::{Arch, ImageConfiguration};
+use rapko_fs::{Node, PackageToInstall, Rootfs, RootfsOptions, Tree};
+use rapko_oci::{
+    BlobStore, ContainerConfig, Descriptor, EmptyObject, GzipOptions, History, ImageConfig,
+    ImageManifest, LayerInfo, Platform, rfc3339_utc,
+};
+use rapko_repo::Fetcher;
+
+use crate::error::{BuildError, Result};
+use crate::layering::{LayerGroup, group_layers};
+use crate::plan::Plan;
+
+/// One architecture's finished image.
+#[derive(Debug)]
+pub struct ArchImage {
+    pub arch: Arch,
+    /// The manifest, with its platform set.
+    pub manifest: Descriptor,
+    pub config: Descriptor,
+    pub layers: Vec<LayerInfo>,
+    /// The installed database, in install order (for SBOMs).
+    pub installed: Vec<InstalledPackage>,
+    /// Repository URL of each installed package, by position.
+    pub package_urls: Vec<String>,
+    /// Dependency edges between installed packages (positions).
+    pub depends_on: Vec<Vec<usize>>,
+    /// `/etc/os-release` of the image, if any.
+    pub os_release: Option<String>,
+    /// Files under `/var/lib/db/sbom/` (packages' own SBOMs): (path, content).
+    pub embedded_sboms: Vec<(String, Vec<u8>)>,
+}
+
+/// Everything an architecture's image build needs besides the plan.
+pub struct ImageInputs<'a> {
+    pub config: &'a ImageConfiguration,
+    pub fetcher: &'a Fetcher,
+    pub store: &'a BlobStore,
+    pub keys: Vec<(String, String)>,
+    pub build_time: u64,
+    pub gzip: GzipOptions,
+}
+
+/// Fetches, installs and writes one architecture's image.
+pub fn build_arch_image(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<ArchImage> {
+    let arch = plan.repos.arch;
+    let rootfs = build_rootfs(plan, inputs)?;
+    let groups = group_layers(&rootfs, inputs.config.layering.as_ref());
+    let layers = write_layers(&rootfs.tree, &groups, inputs)?;
+    let config = image_config(inputs.config, arch, &layers, &groups, inputs.build_time)?;
+    let config_desc = inputs.store.put_config(&config)?;
+    let mut manifest = ImageManifest::new(
+        config_desc.clone(),
+        layers.iter().map(LayerInfo::descriptor).collect(),
+    );
+    manifest.annotations = annotations(inputs.config, inputs.build_time);
+    let manifest_desc = inputs
+        .store
+        .put_manifest(&manifest)?
+        .with_platform(platform(arch));
+    Ok(ArchImage {
+        arch,
+        manifest: manifest_desc,
+        config: config_desc,
+        layers,
+        os_release: read_file(&rootfs.tree, "etc/os-release")
+            .or_else(|| read_file(&rootfs.tree, "usr/lib/os-release"))
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        embedded_sboms: embedded_sboms(&rootfs.tree),
+        package_urls: plan.packages.iter().map(|c| plan.package_url(c)).collect(),
+        depends_on: plan.packages.iter().map(|c| c.depends_on.clone()).collect(),
+        installed: rootfs.installed,
+    })
+}
+
+/// Fetches the planned packages and builds the root filesystem in memory.
+pub fn build_rootfs(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<Rootfs> {
+    let arch = plan.repos.arch;
+    let packages = fetch(plan, inputs.fetcher)?;
+    rapko_fs::build_rootfs(
+        &packages,
+        &RootfsOptions {
+            config: inputs.config,
+            arch: arch.apk_name(),
+            keys: inputs.keys.clone(),
+            runtime_repositories: inputs.config.runtime_repositories(),
+            build_time: inputs.build_time,
+        },
+    )
+    .map_err(|source| BuildError::Rootfs {
+        arch: arch.to_string(),
+        source,
+    })
+}
+
+/// Fetches every planned package (in parallel, each verified against its index record).
+fn fetch(plan: &Plan, fetcher: &Fetcher) -> Result<Vec<PackageToInstall>> {
+    let wanted: Vec<_> = plan
+        .packages
+        .iter()
+        .map(|c| (&plan.repos.indexes[c.repository], &c.info))
+        .collect();
+    let fetched = fetcher.fetch_packages(&wanted)?;
+    Ok(fetched
+        .into_iter()
+        .zip(&plan.packages)
+        .map(|(f, chosen)| PackageToInstall {
+            info: f.info,
+            package: f.parsed,
+            bytes: Arc::from(f.bytes),
+            repository_tag: plan.repos.indexes[chosen.repository].spec.tag.clone(),
+        })
+        .collect())
+}
+
+fn write_layers(
+    tree: &Tree,
+    groups: &[LayerGroup],
+    inputs: &ImageInputs<'_>,
+) -> Result<Vec<LayerInfo>> {
+    let mut layers = Vec::with_capacity(groups.len());
+    for group in groups {
+        let writer = inputs.store.layer_writer(inputs.gzip)?;
+        let select = |_: &str, node: &Node| group.contains(node.owner);
+        let writer = rapko_fs::layer::write_tar(tree, select, inputs.build_time, writer)?;
+        layers.push(writer.finish()?);
+    }
+    Ok(layers)
+}
+
+fn image_config(
+    config: &ImageConfiguration,
+    arch: Arch,
+    layers: &[LayerInfo],
+    groups: &[LayerGroup],
+    build_time: u64,
+) -> Result<ImageConfig> {
+    let created = rfc3339_utc(i64::try_from(build_time).unwrap_or(i64::MAX));
+    let mut image = ImageConfig::new(
+        arch.oci_architecture(),
+        "linux",
+        layers.iter().map(|l| l.diff_id).collect(),
+    );
+    image.created = Some(created.clone());
+    image.variant = arch.oci_variant().map(str::to_owned);
+    image.config = container_config(config)?;
+    image.history = groups
+        .iter()
+        .map(|g| History {
+            created: Some(created.clone()),
+            created_by: Some(format!("rapko {}", env!("CARGO_PKG_VERSION"))),
+            author: None,
+            comment: Some(g.description.clone()),
+            empty_layer: false,
+        })
+        .collect();
+    Ok(image)
+}
+
+fn container_config(config: &ImageConfiguration) -> Result<ContainerConfig> {
+    let entrypoint = config.entrypoint_argv()?;
+    let cmd = config.cmd_argv()?;
+    let user = config.run_as()?.map(|r| r.spec);
+    Ok(ContainerConfig {
+        user,
+        env: config.environment_list(),
+        entrypoint: (!entrypoint.is_empty()).then_some(entrypoint),
+        cmd: (!cmd.is_empty()).then_some(cmd),
+        volumes: config
+            .volumes
+            .iter()
+            .map(|v| (v.clone(), EmptyObject {}))
+            .collect(),
+        working_dir: (!config.work_dir.is_empty()).then(|| config.work_dir.clone()),
+        labels: config.annotations.clone(),
+        stop_signal: (!config.stop_signal.is_empty()).then(|| config.stop_signal.clone()),
+        ..ContainerConfig::default()
+    })
+}
+
+/// Manifest and index annotations: the config's, the creation time, and the source
+/// repository and revision from `vcs-url` (`URL@REVISION`).
+pub fn annotations(config: &ImageConfiguration, build_time: u64) -> BTreeMap<String, String> {
+    let mut map = config.annotations.clone();
+    map.insert(
+        "org.opencontainers.image.created".to_owned(),
+        rfc3339_utc(i64::try_from(build_time).unwrap_or(i64::MAX)),
+    );
+    if let Some((source, revision)) = config.vcs_source_and_revision() {
+        map.insert(
+            "org.opencontainers.image.source".to_owned(),
+            source.to_owned(),
+        );
+        map.insert(
+            "org.opencontainers.image.revision".to_owned(),
+            revision.to_owned(),
+        );
+    } else if !config.vcs_url.is_empty() {
+        map.insert(
+            "org.opencontainers.image.source".to_owned(),
+            config.vcs_url.clone(),
+        );
+    }
+    map
+}
+
+pub fn platform(arch: Arch) -> Platform {
+    let p = Platform::new(arch.oci_architecture(), "linux");
+    match arch.oci_variant() {
+        Some(v) => p.with_variant(v),
+        None => p,
+    }
+}
+
+fn read_file(tree: &Tree, path: &str) -> Option<Vec<u8>> {
+    let resolved = tree.resolve(path).ok()?;
+    match &tree.get(&resolved)?.kind {
+        rapko_fs::NodeKind::File(c) => Some(c.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+fn embedded_sboms(tree: &Tree) -> Vec<(String, Vec<u8>)> {
+    tree.iter()
+        .filter(|(p, _)| p.starts_with("var/lib/db/sbom/") && p.ends_with(".spdx.json"))
+        .filter_map(|(p, n)| match &n.kind {
+            rapko_fs::NodeKind::File(c) => Some((format!("/{p}"), c.as_bytes().to_vec())),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,129 @@
+//! `rapko build` (the main job) and `rapko build-minirootfs`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use rapko_build::{BuildOptions, Lockfile};
+use rapko_oci::{ImageName, TaggedImage, TarballOptions};
+
+use crate::cmd::common::{ConfigArgs, FetchArgs, build_time};
+
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The image name and tag, e.g. example.com/app:1.0
+    pub tag: String,
+    /// A file: one tarball that is an OCI layout and docker-loadable; an existing
+    /// directory: an OCI image layout there
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    /// The build time (seconds or YYYY-MM-DDTHH:MM:SSZ); SOURCE_DATE_EPOCH wins; default:
+    /// the newest package build date
+    #[arg(long)]
+    pub build_date: Option<String>,
+    /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    /// Where to write SBOMs (default: beside OUTPUT)
+    #[arg(long)]
+    pub sbom_path: Option<PathBuf>,
+}
+
+pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
+    let config = args.config.load()?;
+    let name: ImageName = args
+        .tag
+        .parse()
+        .with_context(|| format!("invalid image name {:?}", args.tag))?;
+    let progress = args.fetch.progress();
+    let options = BuildOptions {
+        fetch: args.fetch.options(progress.clone()),
+        build_time: build_time(args.build_date.as_deref())?,
+        lockfile: args
+            .lockfile
+            .as_ref()
+            .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
+            .transpose()?,
+        reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
+        work_dir: work_dir(&args.output),
+        ..BuildOptions::default()
+    };
+    let build = rapko_build::build(&config, &options)
+        .with_context(|| format!("cannot build {}", args.config.config.display()))?;
+    let images = [TaggedImage::new(build.root.clone(), vec![name])];
+    if args.output.is_dir() {
+        rapko_oci::write_layout_dir(&build.store, &images, &args.output)?;
+    } else {
+        let opts = TarballOptions {
+            mtime: build.build_time,
+        };
+        rapko_oci::write_tarball(&build.store, &images, &args.output, &opts)?;
+    }
+    tracing::info!("wrote {} ({})", args.output.display(), build.root.digest);
+    println!("{}@{}", args.tag, build.root.digest);
+    Ok(())
+}
+
+/// Temporary files go beside the output so the final rename stays on one file system.
+fn work_dir(output: &Path) -> Option<PathBuf> {
+    if output.is_dir() {
+        return Some(output.to_owned());
+    }
+    output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_owned)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MinirootfsArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The .tar.gz to write
+    pub output: PathBuf,
+    /// The architecture to build (default: the first of the config's)
+    #[arg(long)]
+    pub build_arch: Option<String>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    /// The build time (see `rapko build --help`)
+    #[arg(long)]
+    pub build_date: Option<String>,
+}
+
+pub fn run_minirootfs(args: &MinirootfsArgs) -> anyhow::Result<()> {
+    let config = args.config.load()?;
+    let arch = match &args.build_arch {
+        Some(a) => rapko_config::Arch::parse(a)?,
+        None => *config
+            .archs_or_all()
+            .first()
+            .context("the config names no architecture")?,
+    };
+    let options = BuildOptions {
+        fetch: args.fetch.options(args.fetch.progress()),
+        build_time: build_time(args.build_date.as_deref())?,
+        ..BuildOptions::default()
+    };
+    let (rootfs, build_time) = rapko_build::build_rootfs(&config, arch, &options)?;
+    let dir = work_dir(&args.output).unwrap_or_else(|| PathBuf::from("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".rapko-rootfs-")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let gz = flate2::write::GzEncoder::new(
+        std::io::BufWriter::new(tmp.as_file()),
+        flate2::Compression::new(6),
+    );
+    let gz = rapko_fs::layer::write_tar(&rootfs.tree, |_, _| true, build_time, gz)?;
+    gz.finish()?
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
+    tmp.persist(&args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    Ok(())
+}

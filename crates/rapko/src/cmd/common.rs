@@ -1,0 +1,153 @@
+//! Arguments shared by the commands that read a config and its repositories, and the
+//! translation of those arguments into the libraries' options.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rapko_config::{ImageConfiguration, Overrides};
+use rapko_repo::FetchOptions;
+
+use crate::cmd::progress::TerminalProgress;
+
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ConfigArgs {
+    /// The image configuration (apko YAML)
+    pub config: PathBuf,
+    /// Architectures to build, comma separated (x86_64, aarch64, armv7, … or amd64, arm64); overrides `archs`
+    #[arg(long, value_delimiter = ',')]
+    pub arch: Vec<String>,
+    /// Extra packages to install
+    #[arg(short = 'p', long = "package-append")]
+    pub package_append: Vec<String>,
+    /// Extra repositories to use
+    #[arg(short = 'r', long = "repository-append")]
+    pub repository_append: Vec<String>,
+    /// Extra keys to trust (files or URLs)
+    #[arg(short = 'k', long = "keyring-append")]
+    pub keyring_append: Vec<String>,
+    /// Extra annotations, KEY=VALUE
+    #[arg(long = "annotations")]
+    pub annotations: Vec<String>,
+}
+
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct FetchArgs {
+    /// Use only the cache; fail naming what is missing
+    #[arg(long)]
+    pub offline: bool,
+    /// The cache directory (default: the user's cache dir + rapko)
+    #[arg(long, env = "RAPKO_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Accept indexes without a trusted signature (dangerous)
+    #[arg(long)]
+    pub ignore_signatures: bool,
+    /// No progress display
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl ConfigArgs {
+    /// Loads the config (includes, defaults, validation) and applies the flags.
+    pub fn load(&self) -> anyhow::Result<ImageConfiguration> {
+        let mut config = rapko_config::load(&self.config)?;
+        let mut overrides = Overrides {
+            packages_append: self.package_append.clone(),
+            repositories_append: self.repository_append.clone(),
+            keyring_append: self.keyring_append.clone(),
+            ..Overrides::default()
+        };
+        if !self.arch.is_empty() {
+            overrides.archs = rapko_config::arch::parse_list(&self.arch)?;
+        }
+        for a in &self.annotations {
+            let (k, v) = Overrides::parse_annotation(a)?;
+            overrides.annotations.insert(k, v);
+        }
+        config
+            .apply(&overrides)
+            .with_context(|| format!("applying command-line flags to {}", self.config.display()))?;
+        Ok(config)
+    }
+}
+
+impl FetchArgs {
+    pub fn options(&self, progress: Option<Arc<TerminalProgress>>) -> FetchOptions {
+        FetchOptions {
+            cache_dir: self.cache_dir.clone(),
+            offline: self.offline,
+            ignore_signatures: self.ignore_signatures,
+            http_auth: std::env::var("HTTP_AUTH").ok(),
+            progress: progress.map(|p| p as Arc<dyn rapko_repo::Progress>),
+            ..FetchOptions::default()
+        }
+    }
+
+    /// A progress display when stderr is a terminal and --quiet is not given.
+    pub fn progress(&self) -> Option<Arc<TerminalProgress>> {
+        (!self.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .then(|| Arc::new(TerminalProgress::new()))
+    }
+}
+
+/// The build time: `SOURCE_DATE_EPOCH`, else `--build-date` (RFC 3339 or seconds), else
+/// `None` (the newest package build date).
+pub fn build_time(build_date: Option<&str>) -> anyhow::Result<Option<u64>> {
+    if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH")
+        && !epoch.is_empty()
+    {
+        return epoch
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"));
+    }
+    build_date.map(parse_date).transpose()
+}
+
+/// Seconds since the epoch, or an RFC 3339 UTC date (`2024-01-02T03:04:05Z`).
+fn parse_date(text: &str) -> anyhow::Result<u64> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    let bad = || {
+        anyhow::anyhow!(
+            "--build-date {text:?}: expected seconds since the epoch or YYYY-MM-DDTHH:MM:SSZ"
+        )
+    };
+    let t = text.strip_suffix('Z').ok_or_else(bad)?;
+    let (date, time) = t.split_once('T').ok_or_else(bad)?;
+    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    let d: Vec<&str> = date.split('-').collect();
+    let tm: Vec<&str> = time.split(':').collect();
+    let ([y, m, dd], [hh, mm, ss]) = (d.as_slice(), tm.as_slice()) else {
+        return Err(bad());
+    };
+    let days = days_from_civil(num(y)?, num(m)?, num(dd)?);
+    let secs = days * 86_400 + num(hh)? * 3600 + num(mm)? * 60 + num(ss)?;
+    u64::try_from(secs).map_err(|_| bad())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_as_seconds_or_rfc3339() {
+        assert_eq!(parse_date("1700000000").unwrap(), 1_700_000_000);
+        assert_eq!(parse_date("2023-11-14T22:13:20Z").unwrap(), 1_700_000_000);
+        assert_eq!(parse_date("1970-01-01T00:00:00Z").unwrap(), 0);
+        assert!(parse_date("yesterday").is_err());
+    }
+}
