@@ -1,0 +1,1 @@
+//! Tests of `rapko apk` (filled in by its owner).

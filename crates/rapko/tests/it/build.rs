@@ -1,0 +1,1 @@
+//! Tests of `rapko build` (filled in by its owner).

@@ -1,0 +1,1 @@
+//! Tests of `rapko rootfs` (filled in by its owner).
