@@ -78,7 +78,7 @@ pub enum Error {
     Index {
         url: String,
         #[source]
-        source: rapko_apk::Error,
+        source: Box<rapko_apk::Error>,
     },
 
     #[error("package {package} from {url} was refused")]
@@ -86,7 +86,7 @@ pub enum Error {
         package: String,
         url: String,
         #[source]
-        source: rapko_apk::Error,
+        source: Box<rapko_apk::Error>,
     },
 
     #[error("package {package} has no Q1 checksum (C:) in its index, so it cannot be verified")]
@@ -97,7 +97,7 @@ pub enum Error {
         name: String,
         url: String,
         #[source]
-        source: rapko_apk::Error,
+        source: Box<rapko_apk::Error>,
     },
 
     #[error("offline: {what} for {url} is not in the cache at {cache}")]
@@ -133,7 +133,7 @@ impl Error {
     /// What the user can do about it, when there is something.
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
-            Error::Index { source, .. } => match source {
+            Error::Index { source, .. } => match source.as_ref() {
                 rapko_apk::Error::Signature(rapko_apk::SignatureError::Invalid { .. }) => {
                     "the index may have been tampered with or corrupted in transit; \
                      retry, or check the repository's mirror"

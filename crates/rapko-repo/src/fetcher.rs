@@ -141,7 +141,7 @@ impl LoadedIndex {
 }
 
 /// A package, verified against its index.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct FetchedPackage {
     /// The index record it was asked for by.
     pub info: PackageInfo,
@@ -156,6 +156,19 @@ pub struct FetchedPackage {
     pub path: Option<PathBuf>,
     /// Where it came from, without credentials.
     pub url: String,
+}
+
+impl std::fmt::Debug for FetchedPackage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The bytes would drown everything else.
+        f.debug_struct("FetchedPackage")
+            .field("package", &self.info.name_version())
+            .field("bytes", &self.bytes.len())
+            .field("origin", &self.origin)
+            .field("path", &self.path)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Loads keys, indexes and packages. Cheap to clone; usable from many threads at once.
@@ -257,7 +270,7 @@ impl Fetcher {
                     keyring.add(&name, &bytes).map_err(|source| Error::BadKey {
                         name,
                         url: url.to_string(),
-                        source,
+                        source: Box::new(source),
                     })?;
                 }
             }
@@ -287,7 +300,7 @@ impl Fetcher {
         let read = |bytes: &[u8]| {
             ApkIndex::read(bytes, trust).map_err(|source| Error::Index {
                 url: url.clone(),
-                source,
+                source: Box::new(source),
             })
         };
         let ((index, signed_by), origin) = match &resource {
@@ -417,7 +430,8 @@ impl Shared {
             conditional: cached.as_ref().map(|c| &c.validators),
             progress: None,
         };
-        if let Fetched::NotModified = self.http.get(&get).await? {
+        let mut fetched = self.http.get(&get).await?;
+        if let Fetched::NotModified = fetched {
             let cached = cached.as_ref().map_or(&[][..], |c| &c.bytes);
             match check(cached) {
                 Ok(value) => return Ok((value, Origin::Revalidated)),
@@ -425,10 +439,11 @@ impl Shared {
                     tracing::warn!("cached copy of {url} is not valid ({e}); fetching it again");
                     cache::discard(&path);
                     get.conditional = None;
+                    fetched = self.http.get(&get).await?;
                 }
             }
         }
-        let Fetched::Body { bytes, validators } = self.http.get(&get).await? else {
+        let Fetched::Body { bytes, validators } = fetched else {
             return Err(Error::Status {
                 url: url.to_string(),
                 status: 304,
@@ -460,7 +475,7 @@ impl Shared {
                 .map_err(|source| Error::BadKey {
                     name: name.clone(),
                     url: url.to_string(),
-                    source,
+                    source: Box::new(source),
                 })
         };
         let (bytes, _) = self
@@ -524,7 +539,7 @@ impl Shared {
                     verify(&bytes, checksum.as_ref()).map_err(|source| Error::Refused {
                         package,
                         url,
-                        source,
+                        source: Box::new(source),
                     })?;
                 Ok((bytes, parsed))
             }
@@ -650,7 +665,7 @@ fn verify_and_store(
     let parsed = verify(&bytes, checksum.as_ref()).map_err(|source| Error::Refused {
         package,
         url,
-        source,
+        source: Box::new(source),
     })?;
     let stored = match store {
         Some(path) => match cache::write_atomic(path, &bytes) {
@@ -723,7 +738,7 @@ fn add_key_file(keyring: &mut Keyring, path: &Path) -> Result<()> {
     keyring.add(&name, &bytes).map_err(|source| Error::BadKey {
         name,
         url: path.display().to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -139,6 +139,13 @@ enum Failure {
         cause: Transient,
         wait: Option<Duration>,
     },
+    /// A complete response shorter than the index announced: likely cut short by a proxy or
+    /// a dropped connection without a length, so worth another try; but when every try says
+    /// the same it is what the server has, and the caller's verification tells what is wrong.
+    Short {
+        bytes: Vec<u8>,
+        validators: Validators,
+    },
     Fatal(Box<Error>),
 }
 
@@ -187,6 +194,10 @@ impl Http {
             };
             let (cause, wait) = match failure {
                 Failure::Fatal(e) => return Err(*e),
+                Failure::Short { bytes, validators } if attempt >= attempts => {
+                    return Ok(Fetched::Body { bytes, validators });
+                }
+                Failure::Short { bytes, .. } => (short(req, bytes.len()), None),
                 Failure::Transient { cause, wait } => (cause, wait),
             };
             if attempt >= attempts {
@@ -239,6 +250,12 @@ impl Http {
         }
         let validators = Validators::from_headers(response.headers());
         let bytes = read_body(req, response).await?;
+        // Without a Content-Length a dropped connection looks like a complete body; the
+        // signed index says how long the file is.
+        if req.expected_size.is_some_and(|n| (bytes.len() as u64) < n) {
+            report_discard(req, bytes.len());
+            return Err(Failure::Short { bytes, validators });
+        }
         Ok(Fetched::Body { bytes, validators })
     }
 
@@ -324,22 +341,14 @@ async fn read_body(req: &Get<'_>, mut response: reqwest::Response) -> Result<Vec
             progress.advanced(name, chunk.len() as u64);
         }
     }
-    // Without a Content-Length a dropped connection looks like a complete body; the signed
-    // index says how long the file is.
-    if let Some(expected) = req
-        .expected_size
-        .filter(|&n| n > 0 && (bytes.len() as u64) < n)
-    {
-        report_discard(req, bytes.len());
-        return Err(Failure::Transient {
-            cause: Transient::Network(format!(
-                "body truncated: got {} of {expected} bytes",
-                bytes.len()
-            )),
-            wait: None,
-        });
-    }
     Ok(bytes)
+}
+
+fn short(req: &Get<'_>, got: usize) -> Transient {
+    Transient::Network(format!(
+        "body truncated: got {got} of {} bytes",
+        req.expected_size.unwrap_or_default()
+    ))
 }
 
 fn report_discard(req: &Get<'_>, len: usize) {
