@@ -41,16 +41,10 @@ pub enum BuildError {
 
 impl BuildError {
     /// What the user can do, when we know.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            BuildError::Repo(rapko_repo::Error::Index {
-                source: rapko_apk::Error::Signature(_),
-                ..
-            }) => Some("add the key with --keyring-append or contents.keyring"),
-            BuildError::Repo(rapko_repo::Error::Offline { .. }) => {
-                Some("run once without --offline to fill the cache")
-            }
-            BuildError::Lock { .. } => Some("regenerate the lockfile with `rapko lock`"),
+            BuildError::Repo(e) => e.hint(),
+            BuildError::Lock { .. } => Some("regenerate the lockfile with `rapko lock`".to_owned()),
             _ => None,
         }
     }
