@@ -73,10 +73,8 @@ pub(crate) fn render(u: &Universe<'_>, policy: &Policy<'_>, facts: &[Fact]) -> V
         push_unique(&mut lines, line);
     }
     for (i, fact) in facts.iter().enumerate() {
-        if !used[i] {
-            if let Some(line) = standalone(u, fact) {
-                push_unique(&mut lines, line);
-            }
+        if let (false, Some(line)) = (used[i], standalone(u, fact)) {
+            push_unique(&mut lines, line);
         }
     }
     if lines.len() > MAX_LINES {

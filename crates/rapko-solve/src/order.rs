@@ -35,7 +35,7 @@ pub(crate) fn install_order(
     atoms.sort_by(|a, b| a.name.cmp(&b.name));
     for atom in atoms {
         if let Some(name) = u.lookup(&atom.name) {
-            walk.from_name(name);
+            walk.walk_name(name);
         }
     }
     let mut rest: Vec<PkgId> = chosen
@@ -47,7 +47,7 @@ pub(crate) fn install_order(
     for pkg in rest {
         if !walk.recorded.contains(&pkg) {
             walk.processed.remove(&u.pkg(pkg).name);
-            walk.from_name(u.pkg(pkg).name);
+            walk.walk_name(u.pkg(pkg).name);
         }
     }
     walk.order
@@ -77,7 +77,7 @@ struct Walk<'w, 'a> {
 }
 
 impl Walk<'_, '_> {
-    fn from_name(&mut self, name: NameId) {
+    fn walk_name(&mut self, name: NameId) {
         let Some(pkg) = self.enter(name) else {
             return;
         };
@@ -126,10 +126,10 @@ impl Walk<'_, '_> {
                     };
                     *user += 1;
                     let waiting_name = self.u.pkg(waiting).name;
-                    if self.install_if_ready(waiting_name) {
-                        if let Some(next) = self.enter(waiting_name) {
-                            stack.push(Frame::Depends { pkg: next, next: 0 });
-                        }
+                    if self.install_if_ready(waiting_name)
+                        && let Some(next) = self.enter(waiting_name)
+                    {
+                        stack.push(Frame::Depends { pkg: next, next: 0 });
                     }
                 }
             }

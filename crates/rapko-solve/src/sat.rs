@@ -542,11 +542,11 @@ impl<'s> Sat<'s> {
             for &e in out_edges.get(node).map(Vec::as_slice).unwrap_or(&[]) {
                 let edge = &edges[e];
                 let target = edge.target().index();
-                if let Some(s) = seen.get_mut(target) {
-                    if !*s {
-                        *s = true;
-                        order.push(target);
-                    }
+                if let Some(s) = seen.get_mut(target)
+                    && !*s
+                {
+                    *s = true;
+                    order.push(target);
                 }
                 match edge.weight {
                     ConflictEdge::Requires(req) => {
