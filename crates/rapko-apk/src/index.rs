@@ -186,7 +186,17 @@ pub fn parse_index_text(text: &str) -> Result<Vec<PackageInfo>> {
     Ok(packages)
 }
 
-fn truncate(line: &str) -> &str {
+/// A message quoting input (an atom can be megabytes long) cut to 200 characters.
+pub(crate) fn shorten(mut message: String) -> String {
+    if let Some((i, _)) = message.char_indices().nth(200) {
+        message.truncate(i);
+        message.push('…');
+    }
+    message
+}
+
+/// The first 80 characters, for quoting input in messages.
+pub(crate) fn truncate(line: &str) -> &str {
     match line.char_indices().nth(80) {
         Some((i, _)) => &line[..i],
         None => line,
@@ -233,7 +243,7 @@ pub(crate) fn set_index_field(pkg: &mut PackageInfo, key: u8, value: &str) -> Re
 
 /// Real indexes hold atoms apk calls invalid but keeps (`pc:jemalloc=5.3.0_`): read leniently.
 fn deps<T: ParseLenient>(field: &str, value: &str) -> Result<Vec<T>, String> {
-    parse_list_lenient(value).map_err(|e| format!("{field}: {e}"))
+    parse_list_lenient(value).map_err(|e| format!("{field}: {}", shorten(e.to_string())))
 }
 
 /// `Q1<base64 SHA-1>` → checksum. Other schemes (apk 3's `Q2`) are not ours to check.

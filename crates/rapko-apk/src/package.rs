@@ -241,6 +241,10 @@ fn read_data_tar(
             xattrs,
         })?;
     }
+    // The archive ends before the gzip trailer: read the rest (padding, CRC) so a cut or
+    // corrupt member is an error here too, as apk-tools does.
+    std::io::copy(&mut archive.into_inner(), &mut std::io::sink())
+        .map_err(|e| Error::Truncated(format!("data member after the last entry: {e}")))?;
     Ok(())
 }
 

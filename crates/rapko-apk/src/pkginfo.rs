@@ -20,7 +20,7 @@ pub fn parse_pkginfo(text: &str) -> Result<PackageInfo> {
         let Some((key, value)) = split else {
             return Err(Error::Line {
                 line: index + 1,
-                message: format!("expected `key = value`, got {line:?}"),
+                message: format!("expected `key = value`, got {:?}", crate::index::truncate(line)),
             });
         };
         set_key(&mut info, key.trim(), value.trim()).map_err(|message| Error::Line {
@@ -38,7 +38,9 @@ pub fn parse_pkginfo(text: &str) -> Result<PackageInfo> {
 }
 
 fn set_key(info: &mut PackageInfo, key: &str, value: &str) -> Result<(), String> {
-    let dep = |field: &'static str| move |e: crate::DependencyError| format!("{field}: {e}");
+    let dep = |field: &'static str| {
+        move |e: crate::DependencyError| format!("{field}: {}", crate::index::shorten(e.to_string()))
+    };
     match key {
         "pkgname" => info.name = value.to_owned(),
         "pkgver" => info.version = value.to_owned(),
