@@ -612,15 +612,21 @@ fn parse_acl(value: &str) -> Result<Acl, String> {
     let mut parts = value.splitn(4, ':');
     let mut number = |what: &str, radix: u32| -> Result<u32, String> {
         let text = parts.next().unwrap_or_default();
-        u32::from_str_radix(text, radix)
-            .map_err(|_| format!("{what} {text:?} in {value:?} is not a number"))
+        u32::from_str_radix(text, radix).map_err(|_| {
+            format!(
+                "{what} {:?} in {:?} is not a number",
+                shorten(text),
+                shorten(value)
+            )
+        })
     };
     let uid = number("uid", 10)?;
     let gid = number("gid", 10)?;
     let mode = number("mode", 8)?;
     if mode > 0o7777 {
         return Err(format!(
-            "mode {mode:o} in {value:?} has more than permission bits"
+            "mode {mode:o} in {:?} has more than permission bits",
+            shorten(value)
         ));
     }
     let xattr_sha1 = parts.next().map(parse_q1).transpose()?;
