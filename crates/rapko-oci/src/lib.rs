@@ -17,9 +17,15 @@ pub mod digest;
 pub mod gzip;
 pub mod manifest;
 pub mod media;
+pub mod name;
+pub mod output;
+pub mod store;
 
 pub use config::{ContainerConfig, EmptyObject, History, ImageConfig, RootFs, rfc3339_utc};
 pub use descriptor::{Descriptor, Platform, to_json_blob};
 pub use digest::{Digest, DigestError, Hasher, HashingReader, HashingWriter, digest_reader};
 pub use gzip::{GzipError, GzipOptions, LayerInfo, LayerWriter, gzip_bytes};
 pub use manifest::{ImageIndex, ImageManifest};
+pub use name::{ImageName, NameError};
+pub use output::{OutputError, TaggedImage, TarballOptions, write_layout_dir, write_tarball};
+pub use store::{BlobStore, BlobWriter, StoreError, StoreLayerWriter};
