@@ -72,10 +72,25 @@ pub(crate) fn render(u: &Universe<'_>, policy: &Policy<'_>, facts: &[Fact]) -> V
         }
         push_unique(&mut lines, line);
     }
+    // Forbids left over, grouped by who forbids and with which atom.
+    let mut forbidden: Vec<(String, Vec<String>)> = Vec::new();
     for (i, fact) in facts.iter().enumerate() {
-        if let (false, Some(line)) = (used[i], standalone(u, fact)) {
+        if used[i] {
+            continue;
+        }
+        if let Fact::Forbids { who, atom, pkg } = fact {
+            let who = who.map_or("the world".to_owned(), |w| u.label(w));
+            add_to_group(&mut forbidden, format!("{who}\u{0}{atom}"), u.label(*pkg));
+        } else if let Some(line) = standalone(u, fact) {
             push_unique(&mut lines, line);
         }
+    }
+    for (key, pkgs) in forbidden {
+        let (who, atom) = key.split_once('\u{0}').unwrap_or((&key, ""));
+        push_unique(
+            &mut lines,
+            format!("{who} forbids {} ({atom})", and_list(&pkgs)),
+        );
     }
     if lines.len() > MAX_LINES {
         let more = lines.len() - MAX_LINES;
@@ -106,11 +121,17 @@ fn list(u: &Universe<'_>, pkgs: &[PkgId]) -> String {
 /// Why the only candidate for a need is ruled out, as phrases after "which".
 fn reasons_against(u: &Universe<'_>, facts: &[Fact], pkg: PkgId, used: &mut [bool]) -> Vec<String> {
     let mut reasons = Vec::new();
+    // Everyone forbidding the package with one atom goes in one phrase.
+    let mut forbidders: Vec<(String, Vec<String>)> = Vec::new();
     for (i, fact) in facts.iter().enumerate() {
         let phrase = match fact {
             Fact::Forbids { who, atom, pkg: p } if *p == pkg => {
                 let who = who.map_or("the world".to_owned(), |w| u.label(w));
-                format!("{who} forbids ({atom})")
+                add_to_group(&mut forbidders, atom.to_string(), who);
+                if let Some(flag) = used.get_mut(i) {
+                    *flag = true;
+                }
+                continue;
             }
             Fact::SameProvide { a, b, name } if *b == pkg => {
                 format!(
@@ -140,17 +161,41 @@ fn reasons_against(u: &Universe<'_>, facts: &[Fact], pkg: PkgId, used: &mut [boo
             reasons.push(phrase);
         }
     }
-    reasons
+    let mut forbidding: Vec<String> = forbidders
+        .into_iter()
+        .map(|(atom, whos)| {
+            let verb = if whos.len() == 1 { "forbids" } else { "forbid" };
+            format!("{} {verb} ({atom})", and_list(&whos))
+        })
+        .collect();
+    forbidding.append(&mut reasons);
+    forbidding
+}
+
+/// Adds `item` to the group keyed `key`, keeping first-seen order and no repeats.
+fn add_to_group(groups: &mut Vec<(String, Vec<String>)>, key: String, item: String) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, items)) => {
+            if !items.contains(&item) {
+                items.push(item);
+            }
+        }
+        None => groups.push((key, vec![item])),
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => items.join(""),
+    }
 }
 
 /// A fact on a line of its own, when no need chained it.
 fn standalone(u: &Universe<'_>, fact: &Fact) -> Option<String> {
     Some(match fact {
-        Fact::Needs { .. } => return None,
-        Fact::Forbids { who, atom, pkg } => {
-            let who = who.map_or("the world".to_owned(), |w| u.label(w));
-            format!("{who} forbids {} ({atom})", u.label(*pkg))
-        }
+        Fact::Needs { .. } | Fact::Forbids { .. } => return None,
         Fact::SameProvide { a, b, name } => format!(
             "{} and {} cannot be installed together: both provide {name}",
             u.label(*a),

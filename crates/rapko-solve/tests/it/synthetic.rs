@@ -411,3 +411,59 @@ fn consistent_versions_across_architectures() {
         other => panic!("expected Arch, got {other:?}"),
     }
 }
+
+#[test]
+fn explanations_group_who_forbids_and_name_every_candidate() {
+    let r = repo(
+        "P:app V:1 D:foo|baz
+         P:foo V:3 D:bar>=3
+         P:foo V:2 D:bar>=2
+         P:foo V:1 D:bar>=1
+         P:bar V:3 D:!baz
+         P:bar V:2 D:!baz
+         P:bar V:1 D:!baz
+         P:baz V:1
+         P:x V:1 D:y
+         P:y V:1 D:z=2
+         P:z V:1",
+    );
+    let reasons = |w: &str| match err(&r, w) {
+        ResolveError::Unsatisfiable { reasons, .. } => reasons,
+        other => panic!("{w}: expected Unsatisfiable, got {other}"),
+    };
+    assert_eq!(
+        reasons("app"),
+        [
+            "the world asks for app, provided only by app-1",
+            "app-1 needs foo, provided by foo-3, foo-2 or foo-1",
+            "app-1 needs baz, provided only by baz-1, which bar-3, bar-2 and bar-1 forbid (!baz)",
+            "foo-3 needs bar>=3, provided only by bar-3",
+            "foo-2 needs bar>=2, provided by bar-3 or bar-2",
+            "foo-1 needs bar>=1, provided by bar-3, bar-2 or bar-1",
+        ]
+    );
+    assert_eq!(
+        reasons("x"),
+        [
+            "the world asks for x, provided only by x-1",
+            "x-1 needs y, provided only by y-1",
+            "y-1 needs z=2, but no version matches (there is z-1)",
+        ]
+    );
+    assert_eq!(
+        reasons("foo !foo"),
+        [
+            "the world asks for foo, provided by foo-3, foo-2 or foo-1",
+            "the world forbids foo-3, foo-2 and foo-1 (!foo)",
+        ]
+    );
+    assert_eq!(
+        reasons("foo=1 foo=2"),
+        [
+            "the world asks for foo=1, provided only by foo-1",
+            "the world asks for foo=2, provided only by foo-2, which cannot be installed beside foo-1, another version",
+        ]
+    );
+    // The same atom twice is one requirement.
+    assert_eq!(sorted(&ok(&r, "foo foo")), ["bar-3", "foo-3"]);
+}
