@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::descriptor::{Descriptor, to_json_blob};
+use crate::descriptor::{Descriptor, Platform, to_json_blob};
 use crate::digest::Digest;
 use crate::media;
 
@@ -62,6 +62,14 @@ impl ImageConfig {
             rootfs: RootFs::layers(diff_ids),
             history: Vec::new(),
         }
+    }
+
+    /// A config whose architecture, OS and variant are `platform`'s, so the config and the
+    /// index entry cannot disagree.
+    pub fn for_platform(platform: &Platform, diff_ids: Vec<Digest>) -> Self {
+        let mut c = Self::new(platform.architecture.clone(), platform.os.clone(), diff_ids);
+        c.variant.clone_from(&platform.variant);
+        c
     }
 
     /// The config's JSON bytes and its descriptor (media type [`media::OCI_CONFIG`]).
@@ -242,6 +250,14 @@ mod tests {
         assert_eq!(d.media_type, media::OCI_CONFIG);
         let back: ImageConfig = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn config_for_platform() {
+        let p = Platform::new("arm", "linux").with_variant("v7");
+        let c = ImageConfig::for_platform(&p, vec![]);
+        assert_eq!((c.architecture.as_str(), c.os.as_str()), ("arm", "linux"));
+        assert_eq!(c.variant.as_deref(), Some("v7"));
     }
 
     #[test]

@@ -39,12 +39,7 @@ pub fn build_image(store: &BlobStore, platform: &Platform) -> Descriptor {
         .unwrap();
     w.write_all(&rootfs_tar(&platform.architecture)).unwrap();
     let layer = w.finish().unwrap();
-    let mut config = ImageConfig::new(
-        platform.architecture.clone(),
-        platform.os.clone(),
-        vec![layer.diff_id],
-    );
-    config.variant.clone_from(&platform.variant);
+    let mut config = ImageConfig::for_platform(platform, vec![layer.diff_id]);
     config.created = Some(rfc3339_utc(EPOCH as i64));
     config.author = Some("rapko tests".into());
     config.config = ContainerConfig {
