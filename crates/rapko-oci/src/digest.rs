@@ -134,12 +134,12 @@ impl<'de> Deserialize<'de> for Digest {
 
 /// A running SHA-256 with a byte count: the state both hashing adapters share.
 #[derive(Clone, Default)]
-pub struct Hasher {
+pub struct DigestHasher {
     sha: Sha256,
     size: u64,
 }
 
-impl Hasher {
+impl DigestHasher {
     /// A fresh hasher.
     pub fn new() -> Self {
         Self::default()
@@ -162,9 +162,11 @@ impl Hasher {
     }
 }
 
-impl fmt::Debug for Hasher {
+impl fmt::Debug for DigestHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hasher").field("size", &self.size).finish()
+        f.debug_struct("DigestHasher")
+            .field("size", &self.size)
+            .finish()
     }
 }
 
@@ -172,7 +174,7 @@ impl fmt::Debug for Hasher {
 #[derive(Debug)]
 pub struct HashingWriter<W> {
     inner: W,
-    hasher: Hasher,
+    hasher: DigestHasher,
 }
 
 impl<W: Write> HashingWriter<W> {
@@ -180,7 +182,7 @@ impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
         Self {
             inner,
-            hasher: Hasher::new(),
+            hasher: DigestHasher::new(),
         }
     }
 
@@ -223,7 +225,7 @@ impl<W: Write> Write for HashingWriter<W> {
 #[derive(Debug)]
 pub struct HashingReader<R> {
     inner: R,
-    hasher: Hasher,
+    hasher: DigestHasher,
 }
 
 impl<R: Read> HashingReader<R> {
@@ -231,7 +233,7 @@ impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
         Self {
             inner,
-            hasher: Hasher::new(),
+            hasher: DigestHasher::new(),
         }
     }
 

@@ -59,7 +59,7 @@ pub mod store;
 
 pub use config::{ContainerConfig, EmptyObject, History, ImageConfig, RootFs, rfc3339_utc};
 pub use descriptor::{Descriptor, Platform, to_json_blob};
-pub use digest::{Digest, DigestError, Hasher, HashingReader, HashingWriter, digest_reader};
+pub use digest::{Digest, DigestError, DigestHasher, HashingReader, HashingWriter, digest_reader};
 pub use gzip::{GzipError, GzipOptions, LayerInfo, LayerWriter, gzip_bytes};
 pub use manifest::{ImageIndex, ImageManifest};
 pub use name::{ImageName, NameError};

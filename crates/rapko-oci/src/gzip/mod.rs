@@ -25,12 +25,14 @@ use std::num::NonZeroUsize;
 use flate2::Crc;
 
 use crate::descriptor::Descriptor;
-use crate::digest::{Digest, Hasher, HashingWriter};
+use crate::digest::{Digest, DigestHasher, HashingWriter};
 use crate::media;
 use pool::{Done, Job, Pool, Reply, compress_block};
 
-/// Default compression level; see the crate README figures for why (level 6 costs about
-/// 1.6× the time of level 1 for about 9% smaller layers on real packages).
+/// Default compression level. Measured on 10.5 MB of real executables (benches/gzip.rs),
+/// CPU time with zlib-rs: level 1 66 ms → 5.25 MB, level 6 165 ms → 4.22 MB, level 9
+/// 510 ms → 4.06 MB. zlib-rs's level 1 is much weaker than zlib's (gzip -1 gives 4.42 MB),
+/// so 6 buys 20% smaller layers for 2.5× the CPU, while 9 costs 3× more for 4% less.
 pub const DEFAULT_LEVEL: u32 = 6;
 /// Default block size: big enough that the per-block flush and dictionary priming cost
 /// well under 1% in size, small enough to keep two cores busy on a 1 MB layer.
@@ -197,7 +199,7 @@ pub struct LayerWriter<W: Write> {
     in_flight: VecDeque<Reply>,
     member: Option<Member>,
     members_written: u64,
-    diff: Hasher,
+    diff: DigestHasher,
     /// Buffers returned by finished blocks, reused for the next ones.
     spare: Vec<Vec<u8>>,
     poisoned: bool,
@@ -236,7 +238,7 @@ impl<W: Write> LayerWriter<W> {
             in_flight: VecDeque::new(),
             member: None,
             members_written: 0,
-            diff: Hasher::new(),
+            diff: DigestHasher::new(),
             spare: Vec::new(),
             poisoned: false,
         })
