@@ -1,8 +1,28 @@
 //! Installing packages into the tree, the way `apk add` lays files out, without running any
 //! script: data members are inflated in parallel (each exactly once), then merged in install
 //! order under apk's file-ownership rules, recording each package's installed-database entry.
+//!
+//! The rules are apk-tools 2.14's (`apk_db_install_file`):
+//! - entries whose path starts with `.` (`.dummy` in meta packages) and files named
+//!   `.keep_*` are not installed; a name with a control character is refused;
+//! - a path owned by another package is overwritten when both packages share an `origin`,
+//!   or when the new one `replaces` the old one (unless the old one also replaces the new one
+//!   with a higher `replaces_priority`, in which case the old file stays); otherwise it is a
+//!   conflict — except, as in apko, when both files are identical. The database then lists
+//!   the file under its final owner only;
+//! - a hard link must point at a file the same package installed before it;
+//! - a directory shipped by several packages gets the owner and mode of the entry with the
+//!   lowest uid:gid, the modes of entries with that same owner and-ed together
+//!   (`apk_db_dir_apply_diri_permissions`).
+//!
+//! Paths are resolved through the symlinks already in the tree, and nothing may resolve
+//! outside the root. Unlike apk, which marks a package broken and skips a file whose
+//! directory has no entry earlier in the archive, rapko installs it and records the directory
+//! (apko installs it too, and an image without the file would surprise more).
 
 use std::collections::HashMap;
+
+use rapko_apk::DataEntry as Entry;
 use std::sync::Arc;
 
 use rapko_apk::installed::InstalledPackage;
@@ -41,6 +61,7 @@ pub fn install_packages(
         packages,
         records: packages.iter().map(new_record).collect(),
         owners: HashMap::new(),
+        links: HashMap::new(),
     };
     for (index, entries) in decoded.into_iter().enumerate() {
         installer.merge_package(index, entries)?;
@@ -93,29 +114,112 @@ struct Installer<'a> {
     records: Vec<InstalledPackage>,
     /// Resolved path → (package index, path as that package wrote it).
     owners: HashMap<String, (usize, String)>,
+    /// Resolved path of a file → the hard links to it, so that a file another package takes
+    /// over keeps living under its links (as the inode would on disk).
+    links: HashMap<String, Vec<String>>,
 }
 
 impl Installer<'_> {
     fn merge_package(&mut self, index: usize, entries: Vec<DataEntry>) -> Result<()> {
+        let package = self.packages[index].info.name_version();
         for entry in entries {
-            let resolved = self.tree.resolve_parent(&entry.path)?;
-            if matches!(entry.kind, EntryKind::Directory) {
-                install_dir(self.tree, resolved, &entry, index)?;
-                self.records[index].add_entry(&entry);
-                continue;
-            }
-            let node = node_for(self.tree, &self.packages[index], &entry, index)?;
-            if place(self.tree, self.packages, index, &resolved, node)? {
-                let previous = self.owners.insert(resolved, (index, entry.path.clone()));
-                if let Some((old, old_path)) = previous
-                    && old != index
-                {
-                    remove_file(&mut self.records[old], &old_path);
-                }
-                self.records[index].add_entry(&entry);
-            }
+            self.merge_entry(index, &entry)
+                .map_err(|e| in_package(&package, e))?;
         }
         Ok(())
+    }
+
+    fn merge_entry(&mut self, index: usize, entry: &Entry) -> Result<()> {
+        if skipped_by_apk(entry) {
+            return Ok(());
+        }
+        if entry.path.chars().any(char::is_control) {
+            return Err(FsError::UnsafeName {
+                package: self.packages[index].info.name_version(),
+                path: entry.path.clone(),
+            });
+        }
+        let resolved = self.tree.resolve_parent(&entry.path)?;
+        if matches!(entry.kind, EntryKind::Directory) {
+            install_dir(self.tree, self.packages, resolved, entry, index)?;
+            self.records[index].add_entry(entry);
+            return Ok(());
+        }
+        let node = self.node_for(index, entry)?;
+        let link_target = match &node.kind {
+            NodeKind::Hardlink(target) => Some(target.clone()),
+            _ => None,
+        };
+        if !self.place(index, &resolved, node)? {
+            return Ok(());
+        }
+        if let Some(target) = link_target {
+            self.links.entry(target).or_default().push(resolved.clone());
+        }
+        let previous = self
+            .owners
+            .insert(resolved.clone(), (index, entry.path.clone()));
+        if let Some((old, old_path)) = previous
+            && old != index
+        {
+            remove_file(&mut self.records[old], &old_path);
+        }
+        self.record_parent(index, entry, &resolved);
+        self.records[index].add_entry(entry);
+        Ok(())
+    }
+
+    /// apk only records a file whose directory the package listed before it; for a package
+    /// that did not, record the directory as it is in the tree (see the module docs).
+    fn record_parent(&mut self, index: usize, entry: &Entry, resolved: &str) {
+        let Some((dir, _)) = entry.path.rsplit_once('/') else {
+            return;
+        };
+        if self.records[index].dir(dir).is_some() {
+            return;
+        }
+        let node = resolved
+            .rsplit_once('/')
+            .and_then(|(parent, _)| self.tree.get(parent));
+        let (mode, uid, gid) = node.map_or((0o755, 0, 0), |n| (n.mode, n.uid, n.gid));
+        tracing::warn!(
+            "package {}: /{} comes without an entry for its directory /{dir}; apk would skip it",
+            self.packages[index].info.name_version(),
+            entry.path
+        );
+        self.records[index].add_entry(&Entry {
+            path: dir.to_owned(),
+            kind: EntryKind::Directory,
+            mode,
+            uid,
+            gid,
+            mtime: entry.mtime,
+            content: Vec::new(),
+            sha1: None,
+            xattrs: Vec::new(),
+        });
+    }
+}
+
+/// Entries apk-tools does not install: its metadata namespace (any path starting with `.`,
+/// such as the `.dummy` of meta packages) and `.keep_*` placeholder files.
+fn skipped_by_apk(entry: &Entry) -> bool {
+    let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
+    let keep_file =
+        entry.kind != EntryKind::Directory && name.len() > 6 && name.starts_with(".keep_");
+    entry.path.starts_with('.') || keep_file
+}
+
+/// Names the package in errors that do not already.
+fn in_package(package: &str, error: FsError) -> FsError {
+    match error {
+        FsError::Escape { .. } | FsError::SymlinkLoop { .. } | FsError::NotADirectory { .. } => {
+            FsError::InPackage {
+                package: package.to_owned(),
+                source: Box::new(error),
+            }
+        }
+        other => other,
     }
 }
 
@@ -126,20 +230,37 @@ fn remove_file(record: &mut InstalledPackage, path: &str) {
     }
 }
 
-fn install_dir(tree: &mut Tree, path: String, entry: &DataEntry, owner: usize) -> Result<()> {
+fn install_dir(
+    tree: &mut Tree,
+    packages: &[PackageToInstall],
+    path: String,
+    entry: &DataEntry,
+    owner: usize,
+) -> Result<()> {
+    // apk's mkdir finds a symlink to a directory (`lib -> usr/lib`) and goes on.
+    if matches!(tree.get(&path).map(|n| &n.kind), Some(NodeKind::Symlink(_)))
+        && tree
+            .resolve(&path)
+            .is_ok_and(|p| tree.get(&p).is_some_and(Node::is_dir))
+    {
+        return Ok(());
+    }
     match tree.get_mut(&path) {
-        Some(existing) if existing.is_dir() => {
-            // Directories are shared; the first package to ship one explicitly sets its
-            // metadata, unless it was only implied as a parent so far.
-            if existing.owner.is_none() {
-                apply_meta(existing, entry, owner);
-            }
+        // Implied as a parent so far: the first package to ship it sets everything.
+        Some(existing) if existing.is_dir() && existing.owner.is_none() => {
+            apply_meta(existing, entry, owner);
             Ok(())
         }
-        Some(existing) => Err(FsError::NotADirectory {
-            path: path.clone(),
-            parent: path,
-            kind: describe(&existing.kind),
+        Some(existing) if existing.is_dir() => {
+            merge_dir_acl(existing, entry);
+            Ok(())
+        }
+        Some(existing) => Err(FsError::Clash {
+            package: packages[owner].info.name_version(),
+            path,
+            what: "a directory",
+            existing: describe(&existing.kind),
+            owner: owner_name(packages, existing.owner),
         }),
         None => {
             let mut node = Node::directory(entry.mode, entry.uid, entry.gid);
@@ -147,6 +268,28 @@ fn install_dir(tree: &mut Tree, path: String, entry: &DataEntry, owner: usize) -
             tree.insert(path, node)
         }
     }
+}
+
+/// apk's rule for a directory several packages ship (`apk_db_dir_apply_diri_permissions`):
+/// the entry with the lowest uid:gid sets owner and mode; the modes of entries with the same
+/// owner are and-ed. The node keeps its first package as owner (for layering).
+fn merge_dir_acl(node: &mut Node, entry: &DataEntry) {
+    match (entry.uid, entry.gid).cmp(&(node.uid, node.gid)) {
+        std::cmp::Ordering::Less => {
+            node.uid = entry.uid;
+            node.gid = entry.gid;
+            node.mode = entry.mode;
+            node.xattrs.clone_from(&entry.xattrs);
+        }
+        std::cmp::Ordering::Equal => node.mode &= entry.mode,
+        std::cmp::Ordering::Greater => {}
+    }
+}
+
+fn owner_name(packages: &[PackageToInstall], owner: Option<usize>) -> String {
+    owner
+        .and_then(|o| packages.get(o))
+        .map_or_else(|| "the image".to_owned(), |p| p.info.name_version())
 }
 
 fn apply_meta(node: &mut Node, entry: &DataEntry, owner: usize) {
@@ -158,75 +301,131 @@ fn apply_meta(node: &mut Node, entry: &DataEntry, owner: usize) {
     node.owner = Some(owner);
 }
 
-fn node_for(tree: &Tree, this: &PackageToInstall, entry: &DataEntry, owner: usize) -> Result<Node> {
-    let kind = match &entry.kind {
-        EntryKind::File => NodeKind::File(Content::new(entry.content.as_slice())),
-        EntryKind::Directory => NodeKind::Directory,
-        EntryKind::Symlink(t) => NodeKind::Symlink(t.clone()),
-        EntryKind::Hardlink(target) => {
-            let resolved = tree.resolve_parent(target)?;
-            match tree.get(&resolved).map(|n| &n.kind) {
-                Some(NodeKind::File(_)) => NodeKind::Hardlink(resolved),
-                Some(NodeKind::Hardlink(first)) => NodeKind::Hardlink(first.clone()),
-                _ => {
-                    return Err(FsError::BadHardlink {
-                        package: this.info.name_version(),
-                        path: entry.path.clone(),
-                        target: target.clone(),
-                    });
-                }
+impl Installer<'_> {
+    fn node_for(&self, owner: usize, entry: &DataEntry) -> Result<Node> {
+        let kind = match &entry.kind {
+            EntryKind::File => NodeKind::File(Content::new(entry.content.as_slice())),
+            EntryKind::Directory => NodeKind::Directory,
+            EntryKind::Symlink(t) => NodeKind::Symlink(t.clone()),
+            EntryKind::Hardlink(target) => self.hardlink_kind(owner, entry, target)?,
+            EntryKind::CharDevice { major, minor } => NodeKind::CharDevice {
+                major: *major,
+                minor: *minor,
+            },
+            EntryKind::BlockDevice { major, minor } => NodeKind::BlockDevice {
+                major: *major,
+                minor: *minor,
+            },
+            EntryKind::Fifo => NodeKind::Fifo,
+        };
+        let mut node = Node::directory(entry.mode, entry.uid, entry.gid);
+        node.kind = kind;
+        apply_meta(&mut node, entry, owner);
+        Ok(node)
+    }
+
+    /// A hard link may only point at a file its own package installed before it (apk checks
+    /// the package's own file list): never at another package's file, nor out of the image.
+    fn hardlink_kind(&self, owner: usize, entry: &DataEntry, target: &str) -> Result<NodeKind> {
+        let resolved = self.tree.resolve_parent(target)?;
+        let ours = self.owners.get(&resolved).is_some_and(|(o, _)| *o == owner);
+        match self.tree.get(&resolved).map(|n| &n.kind) {
+            Some(NodeKind::File(_)) if ours => Ok(NodeKind::Hardlink(resolved)),
+            Some(NodeKind::Hardlink(first)) if ours => Ok(NodeKind::Hardlink(first.clone())),
+            _ => Err(FsError::BadHardlink {
+                package: self.packages[owner].info.name_version(),
+                path: entry.path.clone(),
+                target: target.to_owned(),
+            }),
+        }
+    }
+
+    /// Puts a non-directory node at `path` under apk's ownership rules. Returns false when
+    /// an earlier package keeps the path, true when the new node is there.
+    fn place(&mut self, index: usize, path: &str, node: Node) -> Result<bool> {
+        let Some(existing) = self.tree.get(path) else {
+            self.tree.insert(path.to_owned(), node)?;
+            return Ok(true);
+        };
+        let new = &self.packages[index];
+        if existing.is_dir() {
+            return Err(FsError::Clash {
+                package: new.info.name_version(),
+                path: path.to_owned(),
+                what: describe(&node.kind),
+                existing: "a directory",
+                owner: owner_name(self.packages, existing.owner),
+            });
+        }
+        let old_index = existing.owner.unwrap_or(index);
+        if old_index != index {
+            let old = &self.packages[old_index];
+            match takeover(old, new) {
+                Takeover::Overwrite => {}
+                Takeover::Keep => return Ok(false),
+                Takeover::Conflict if same_content(self.tree, existing, &node) => {}
+                Takeover::Conflict => return Err(conflict(path, &old.info.name_version(), new)),
             }
         }
-        EntryKind::CharDevice { major, minor } => NodeKind::CharDevice {
-            major: *major,
-            minor: *minor,
-        },
-        EntryKind::BlockDevice { major, minor } => NodeKind::BlockDevice {
-            major: *major,
-            minor: *minor,
-        },
-        EntryKind::Fifo => NodeKind::Fifo,
-    };
-    let mut node = Node::directory(entry.mode, entry.uid, entry.gid);
-    node.kind = kind;
-    apply_meta(&mut node, entry, owner);
-    Ok(node)
+        self.keep_linked_content(path);
+        self.tree.insert(path.to_owned(), node)?;
+        Ok(true)
+    }
+
+    /// Before the file at `path` is replaced, moves it to its first hard link and points the
+    /// other links there, so the links keep the content they were installed with.
+    fn keep_linked_content(&mut self, path: &str) {
+        let Some(links) = self.links.remove(path) else {
+            return;
+        };
+        let target = NodeKind::Hardlink(path.to_owned());
+        let mut live = links
+            .into_iter()
+            .filter(|l| self.tree.get(l).is_some_and(|n| n.kind == target));
+        let (Some(first), Some(file)) = (live.next(), self.tree.get(path).cloned()) else {
+            return;
+        };
+        let rest: Vec<String> = live.collect();
+        for link in &rest {
+            if let Some(node) = self.tree.get_mut(link) {
+                node.kind = NodeKind::Hardlink(first.clone());
+            }
+        }
+        if let Some(node) = self.tree.get_mut(&first) {
+            node.kind = file.kind;
+        }
+        if !rest.is_empty() {
+            self.links.insert(first, rest);
+        }
+    }
 }
 
-/// Puts a non-directory node at `path` under apk's ownership rules. Returns false when an
-/// earlier package keeps the path (it replaces the new one), true when the new node is there.
-fn place(
-    tree: &mut Tree,
-    packages: &[PackageToInstall],
-    index: usize,
-    path: &str,
-    node: Node,
-) -> Result<bool> {
-    let Some(existing) = tree.get(path) else {
-        tree.insert(path.to_owned(), node)?;
-        return Ok(true);
-    };
-    let new = &packages[index];
-    if existing.is_dir() {
-        let owner = existing
-            .owner
-            .map_or("the image".to_owned(), |o| packages[o].info.name_version());
-        return Err(conflict(path, &owner, new));
+/// What happens when a package writes a path another package owns (apk-tools 2.14).
+enum Takeover {
+    Overwrite,
+    Keep,
+    Conflict,
+}
+
+fn takeover(old: &PackageToInstall, new: &PackageToInstall) -> Takeover {
+    if same_origin(old, new) {
+        return Takeover::Overwrite;
     }
-    let old_index = existing.owner.unwrap_or(index);
-    let old = &packages[old_index];
-    if old_index != index {
-        if replaces(old, new) && !replaces(new, old) {
-            return Ok(false);
-        }
-        let allowed =
-            replaces(new, old) || same_origin(old, new) || same_content(tree, existing, &node);
-        if !allowed {
-            return Err(conflict(path, &old.info.name_version(), new));
-        }
+    let old_priority = replaces(old, new).then(|| replaces_priority(old));
+    let new_priority = replaces(new, old).then(|| replaces_priority(new));
+    match (old_priority, new_priority) {
+        (Some(o), Some(n)) if o > n => Takeover::Keep,
+        (Some(_), None) => Takeover::Keep,
+        (_, Some(_)) => Takeover::Overwrite,
+        (None, None) => Takeover::Conflict,
     }
-    tree.insert(path.to_owned(), node)?;
-    Ok(true)
+}
+
+fn replaces_priority(p: &PackageToInstall) -> u32 {
+    p.info
+        .replaces_priority
+        .or(p.package.info.replaces_priority)
+        .unwrap_or(0)
 }
 
 fn conflict(path: &str, existing: &str, new: &PackageToInstall) -> FsError {

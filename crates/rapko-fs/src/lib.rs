@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod error;
 pub mod install;
 pub mod layer;
+pub mod ldcache;
 pub mod paths;
 pub mod rootfs;
 pub mod scripts;
