@@ -102,19 +102,25 @@ impl<W: Write> TarWriter<W> {
             return self.entry(path, node, tar::EntryType::Link, Some(target), &[]);
         }
         // The link sorts before its target: write the content here, and the target later
-        // as a link to this path.
-        let Some(Node {
-            kind: NodeKind::File(content),
-            ..
-        }) = tree.get(target)
+        // as a link to this path. Mode, owner and xattrs are the file's (one inode), so a
+        // permission change made on the target is what the extracted link gets.
+        let Some(
+            file @ Node {
+                kind: NodeKind::File(content),
+                ..
+            },
+        ) = tree.get(target)
         else {
-            return Ok(());
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("hard link /{path} points at /{target}, which is not a file of the tree"),
+            ));
         };
         self.link_redirect
             .insert(target.to_owned(), path.to_owned());
         self.entry(
             path,
-            node,
+            file,
             tar::EntryType::Regular,
             None,
             content.as_bytes(),
