@@ -10,8 +10,15 @@ pub mod show;
 /// Prints an error as `error: …`, its cause chain, and a hint when one is attached.
 pub fn print_error(error: &anyhow::Error) {
     eprintln!("error: {error}");
+    // Error types that both show their source in their message and return it from
+    // `source()` would print each cause twice; skip a cause the line before already says.
+    let mut previous = error.to_string();
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !previous.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        previous = text;
     }
     let hint = error.chain().find_map(|e| {
         e.downcast_ref::<rapko_build::BuildError>()
