@@ -11,6 +11,7 @@ pub mod error;
 pub mod install;
 pub mod layer;
 pub mod ldcache;
+pub mod ldcache_view;
 pub mod paths;
 pub mod rootfs;
 pub mod scripts;

@@ -42,10 +42,12 @@ pub fn build_rootfs(packages: &[PackageToInstall], options: &RootfsOptions<'_>) 
     let mut writer = Writer::new(&mut tree, options.build_time);
     scripts::busybox_links(&mut writer)?;
     scripts::ca_bundle(&mut writer, &installed)?;
-    scripts::ld_so_cache(&mut writer)?;
     write_apk_database(&mut writer, &installed, options)?;
     accounts::apply(&mut writer, &options.config.accounts)?;
     paths::apply(&mut writer, &options.config.paths)?;
+    // Last of the tree changes that can add libraries or library links (a `paths` symlink
+    // such as `/lib64 -> lib`), as `ldconfig` would run in the finished image.
+    scripts::ld_so_cache(&mut writer, options.arch)?;
     scripts::service_bundle(&mut writer, &options.config.entrypoint)?;
     Ok(Rootfs { tree, installed })
 }

@@ -137,10 +137,10 @@ pub fn ca_bundle(w: &mut Writer<'_>, installed: &[InstalledPackage]) -> Result<(
     Ok(())
 }
 
-/// Writes `/etc/ld.so.cache` when the tree holds a glibc dynamic loader.
-pub fn ld_so_cache(_w: &mut Writer<'_>) -> Result<()> {
-    // Wired up when the ldcache module lands (in progress).
-    Ok(())
+/// `ldconfig` (glibc's trigger and commit hook): `/etc/ld.so.cache` and the SONAME links it
+/// makes, when the tree holds a glibc dynamic loader; see [`crate::ldcache_view`].
+pub fn ld_so_cache(w: &mut Writer<'_>, apk_arch: &str) -> Result<()> {
+    crate::ldcache_view::write_ld_so_cache(w, apk_arch)
 }
 
 /// apko's `type: service-bundle`: one s6 service directory per entry under `/sv`.

@@ -1,0 +1,125 @@
+//! The image tree as the declarative `ldconfig` ([`crate::ldcache`]) reads it, and what
+//! glibc's trigger would leave behind: `/etc/ld.so.cache` plus the SONAME symlinks `ldconfig`
+//! creates, re-points or deletes (the cache names `dir/SONAME`, so the links must match it).
+//!
+//! Nothing happens for an image without a glibc dynamic loader (musl images have no cache).
+
+use std::borrow::Cow;
+
+use crate::error::{FsError, Result};
+use crate::ldcache::{self, EntryKind, LdArch, LdCacheOptions, LibraryTree, LinkChange};
+use crate::rootfs::Writer;
+use crate::tree::{Node, NodeKind, Tree};
+
+/// Read-only view of a [`Tree`] for the cache builder: absolute paths in, literal lookups
+/// (the builder resolves symlinks itself), hard links read as the file they share.
+#[derive(Clone, Copy, Debug)]
+pub struct TreeView<'a>(pub &'a Tree);
+
+impl TreeView<'_> {
+    fn node(&self, path: &str) -> Option<&Node> {
+        self.0.get(path.trim_start_matches('/'))
+    }
+}
+
+impl LibraryTree for TreeView<'_> {
+    fn entry_kind(&self, path: &str) -> Option<EntryKind> {
+        if path.trim_start_matches('/').is_empty() {
+            return Some(EntryKind::Dir);
+        }
+        Some(match &self.node(path)?.kind {
+            NodeKind::Directory => EntryKind::Dir,
+            NodeKind::File(_) | NodeKind::Hardlink(_) => EntryKind::File,
+            NodeKind::Symlink(_) => EntryKind::Symlink,
+            NodeKind::CharDevice { .. } | NodeKind::BlockDevice { .. } | NodeKind::Fifo => {
+                EntryKind::Other
+            }
+        })
+    }
+
+    fn read_link(&self, path: &str) -> Option<String> {
+        match &self.node(path)?.kind {
+            NodeKind::Symlink(target) => Some(target.clone()),
+            _ => None,
+        }
+    }
+
+    fn list_dir(&self, dir: &str) -> Vec<String> {
+        self.0
+            .children(dir.trim_start_matches('/'))
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn read_file(&self, path: &str) -> Option<Cow<'_, [u8]>> {
+        let node = match &self.node(path)?.kind {
+            // A hard link names the path of the file itself (never another link).
+            NodeKind::Hardlink(target) => self.0.get(target)?,
+            _ => self.node(path)?,
+        };
+        match &node.kind {
+            NodeKind::File(content) => Some(Cow::Borrowed(content.as_bytes())),
+            _ => None,
+        }
+    }
+}
+
+/// Writes `/etc/ld.so.cache` (mode 0644) and applies `ldconfig`'s symlink changes when the
+/// tree holds a glibc dynamic loader. `apk_arch` picks the loader flavour; when it is not
+/// one `ldconfig` knows, the loader found in the tree decides.
+pub fn write_ld_so_cache(w: &mut Writer<'_>, apk_arch: &str) -> Result<()> {
+    let view = TreeView(w.tree);
+    if !ldcache::needs_ld_so_cache(&view) {
+        return Ok(());
+    }
+    let arch = match LdArch::from_apk_arch(apk_arch) {
+        Some(arch) => arch,
+        None => ldcache::detect_arch(&view)?,
+    };
+    let result = ldcache::run_ldconfig(&view, &LdCacheOptions::new(arch))?;
+    for change in &result.link_changes {
+        apply_link_change(w, change)?;
+    }
+    w.file("etc/ld.so.cache", result.cache, 0o644)?;
+    tracing::debug!("/etc/ld.so.cache: {} libraries", result.entries.len());
+    Ok(())
+}
+
+/// Applies one of `ldconfig`'s changes. Paths are absolute and already resolved.
+fn apply_link_change(w: &mut Writer<'_>, change: &LinkChange) -> Result<()> {
+    match change {
+        LinkChange::Create { path, target } => {
+            w.symlink_if_absent(path.trim_start_matches('/'), target)?;
+        }
+        LinkChange::Replace { path, target } => {
+            let rel = path.trim_start_matches('/');
+            match w.tree.get_mut(rel) {
+                // Re-pointed in place: the link stays its package's (and in its layer).
+                Some(node) if matches!(node.kind, NodeKind::Symlink(_)) => {
+                    node.kind = NodeKind::Symlink(target.clone());
+                    node.mtime = w.mtime;
+                }
+                Some(node) => {
+                    return Err(FsError::Path(format!(
+                        "ldconfig would replace /{rel}, which is {} and not a symlink",
+                        crate::tree::describe(&node.kind)
+                    )));
+                }
+                None => {
+                    w.symlink_if_absent(rel, target)?;
+                }
+            }
+        }
+        LinkChange::RemoveStale { path } => {
+            let rel = path.trim_start_matches('/');
+            if w.tree
+                .get(rel)
+                .is_some_and(|n| matches!(n.kind, NodeKind::Symlink(_)))
+            {
+                w.tree.remove(rel);
+            }
+        }
+    }
+    Ok(())
+}
