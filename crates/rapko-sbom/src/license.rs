@@ -19,11 +19,15 @@
 //!   `GPL-1.0-or-later`/`LGPL-2.0-or-later`, which is what those licenses themselves say
 //!   an unversioned reference means. A few unambiguous aliases are mapped (`Apache-2` →
 //!   `Apache-2.0`, `BSD2` → `BSD-2-Clause`, `Perl` → `Artistic-1.0-Perl OR GPL-1.0-or-later`).
-//! - Any other word (`custom`, `BSD`, `custom:BSD`, `Public Domain`) becomes a
-//!   `LicenseRef-<word>`. SPDX allows a LicenseRef only with a `hasExtractedLicensingInfos`
-//!   entry defining it, so [`LicenseResult::refs`] lists each one with the text it stands
+//! - Any other word (`custom`, `BSD`, `custom:BSD`, `Public Domain`) becomes
+//!   `LicenseRef-apk-<word>`, and a `LicenseRef-X` the package wrote itself becomes
+//!   `LicenseRef-apk-X`. SPDX allows a LicenseRef only with a `hasExtractedLicensingInfos`
+//!   entry defining it, so [`LicenseResult::refs`] lists each one with the words it stands
 //!   for, and the SPDX writer adds those entries. Guessing a version for `BSD` or `MPL`
 //!   would state something the package does not; a LicenseRef keeps the word as written.
+//!   The `apk-` prefix keeps our ids apart from the LicenseRefs the validators know: the
+//!   SPDX tools' license database has `LicenseRef-KFQF-Accepted-GPL` (used by Alpine's KDE
+//!   packages) as an *exception*, and refuses it as a license.
 //! - `X WITH e` needs `e` on the SPDX exception list; an unknown exception (Alpine's
 //!   `OpenSSL-Exception`) makes the whole field unmappable, since SPDX 2.3 has no way to
 //!   name a custom exception. `(A AND B) WITH e` is read as `A WITH e AND B WITH e`.
@@ -48,7 +52,7 @@ pub struct LicenseResult {
 /// A license that is not on the SPDX list, named by a `LicenseRef-` id.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LicenseRef {
-    /// `LicenseRef-` followed by letters, digits, `.` and `-`.
+    /// `LicenseRef-apk-` followed by letters, digits, `.` and `-`.
     pub id: String,
     /// The words of the license field it was made from (`custom:Ubuntu Font License 1.0`).
     pub name: String,
@@ -398,7 +402,7 @@ fn resolve_word(word: &str, refs: &mut Refs) -> Node {
 }
 
 fn license_ref(idstring: &str, name: &str, refs: &mut Refs) -> Node {
-    let id = format!("LicenseRef-{}", sanitize_idstring(idstring));
+    let id = format!("LicenseRef-apk-{}", sanitize_idstring(idstring));
     refs.entry(id.clone()).or_insert_with(|| name.to_owned());
     leaf(&id, false, None)
 }
@@ -472,6 +476,7 @@ const DEPRECATED_WITH: &[(&str, &str, &str)] = &[
     ("GPL-2.0-with-font-exception", "GPL-2.0-only", "Font-exception-2.0"),
     ("GPL-3.0-with-GCC-exception", "GPL-3.0-only", "GCC-exception-3.1"),
     ("GPL-3.0-with-autoconf-exception", "GPL-3.0-only", "Autoconf-exception-3.0"),
+    ("eCos-2.0", "GPL-2.0-or-later", "eCos-exception-2.0"),
 ];
 
 /// Other deprecated ids with a one-to-one replacement on the current list.
@@ -572,12 +577,17 @@ mod tests {
         assert_eq!(spdx("GPL-3-or-later").as_deref(), Some("GPL-3.0-or-later"));
         assert_eq!(spdx("LGPL 2.1").as_deref(), Some("LGPL-2.1-only"));
         assert_eq!(spdx("GPL").as_deref(), Some("GPL-1.0-or-later"));
-        assert_eq!(spdx("GPL+ or Artistic").as_deref(), Some("GPL-1.0-or-later OR LicenseRef-Artistic"));
+        assert_eq!(spdx("GPL+ or Artistic").as_deref(), Some("GPL-1.0-or-later OR LicenseRef-apk-Artistic"));
         assert_eq!(
             spdx("GPL-2.0-with-classpath-exception").as_deref(),
             Some("GPL-2.0-only WITH Classpath-exception-2.0")
         );
         assert_eq!(spdx("BSD-2-Clause-NetBSD").as_deref(), Some("BSD-2-Clause"));
+        // The SPDX tools read the deprecated `eCos-2.0` as an exception.
+        assert_eq!(
+            spdx("GPL-2.0-or-later eCos-2.0").as_deref(),
+            Some("GPL-2.0-or-later AND GPL-2.0-or-later WITH eCos-exception-2.0")
+        );
     }
 
     #[test]
@@ -601,30 +611,30 @@ mod tests {
     #[test]
     fn license_refs_are_listed() {
         let r = license_expression("MIT custom");
-        assert_eq!(r.spdx.as_deref(), Some("MIT AND LicenseRef-custom"));
+        assert_eq!(r.spdx.as_deref(), Some("MIT AND LicenseRef-apk-custom"));
         assert_eq!(
             r.refs,
             vec![LicenseRef {
-                id: "LicenseRef-custom".into(),
+                id: "LicenseRef-apk-custom".into(),
                 name: "custom".into()
             }]
         );
         let r = license_expression("custom:Ubuntu Font License 1.0");
-        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-custom-Ubuntu-Font-License-1.0"));
+        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-apk-custom-Ubuntu-Font-License-1.0"));
         assert_eq!(r.single_ref_name(), Some("custom:Ubuntu Font License 1.0"));
         let r = license_expression("Public Domain and BSD");
-        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-Public-Domain AND LicenseRef-BSD"));
+        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-apk-Public-Domain AND LicenseRef-apk-BSD"));
         assert_eq!(r.refs.len(), 2);
         assert_eq!(r.single_ref_name(), None);
-        assert_eq!(spdx("Public-Domain").as_deref(), Some("LicenseRef-Public-Domain"));
-        assert_eq!(spdx("osf-1990(variant)").as_deref(), Some("LicenseRef-osf-1990-variant"));
+        assert_eq!(spdx("Public-Domain").as_deref(), Some("LicenseRef-apk-Public-Domain"));
+        assert_eq!(spdx("osf-1990(variant)").as_deref(), Some("LicenseRef-apk-osf-1990-variant"));
         assert_eq!(
             spdx("unrestricted( Apache-2.0 OR BSD-3-Clause ) AND MIT").as_deref(),
-            Some("LicenseRef-unrestricted AND (Apache-2.0 OR BSD-3-Clause) AND MIT")
+            Some("LicenseRef-apk-unrestricted AND (Apache-2.0 OR BSD-3-Clause) AND MIT")
         );
         assert_eq!(
             spdx("LicenseRef-KDE-Accepted-GPL AND CC0-1.0").as_deref(),
-            Some("LicenseRef-KDE-Accepted-GPL AND CC0-1.0")
+            Some("LicenseRef-apk-KDE-Accepted-GPL AND CC0-1.0")
         );
     }
 
