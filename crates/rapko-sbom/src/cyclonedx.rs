@@ -196,7 +196,8 @@ pub(crate) fn image_bom(sbom: &ImageSbom<'_>) -> Result<String> {
             ..Component::default()
         });
     }
-    bom.components.extend(sbom.packages.iter().map(apk_component));
+    bom.components
+        .extend(sbom.packages.iter().map(apk_component));
     bom.dependencies.push(Dependency {
         reference: sbom.image_purl.clone(),
         depends_on: sbom.packages.iter().map(|p| p.bom_ref.clone()).collect(),
@@ -221,7 +222,11 @@ pub(crate) fn image_bom(sbom: &ImageSbom<'_>) -> Result<String> {
 fn image_component(sbom: &ImageSbom<'_>) -> Result<Component> {
     let input = sbom.input;
     let hex = sha256_hex("image digest", &input.image_digest)?;
-    let name = if input.image_name.is_empty() { "image" } else { &input.image_name };
+    let name = if input.image_name.is_empty() {
+        "image"
+    } else {
+        &input.image_name
+    };
     Ok(Component {
         kind: "container",
         bom_ref: Some(sbom.image_purl.clone()),
@@ -255,7 +260,10 @@ fn os_component(sbom: &ImageSbom<'_>) -> Option<Component> {
         version: os.version_id.clone(),
         description: os.pretty_name.clone(),
         external_references: home
-            .map(|url| ExternalReference { kind: "website", url })
+            .map(|url| ExternalReference {
+                kind: "website",
+                url,
+            })
             .into_iter()
             .collect(),
         ..Component::default()
@@ -268,20 +276,27 @@ fn supplier(s: &Supplier) -> Option<Organization> {
         Supplier::Person { name, .. } => name.clone(),
         Supplier::Unknown => return None,
     };
-    Some(Organization { name, url: Vec::new() })
+    Some(Organization {
+        name,
+        url: Vec::new(),
+    })
 }
 
 fn licenses(l: &LicenseResult) -> Vec<LicenseChoice> {
     let choice = match (&l.spdx, l.single_ref_name()) {
         (Some(_), Some(name)) => LicenseChoice::License {
-            license: NamedLicense { name: name.to_owned() },
+            license: NamedLicense {
+                name: name.to_owned(),
+            },
         },
         (Some(expr), None) => LicenseChoice::Expression {
             expression: expr.clone(),
         },
         (None, _) if l.raw.is_empty() => return Vec::new(),
         (None, _) => LicenseChoice::License {
-            license: NamedLicense { name: l.raw.clone() },
+            license: NamedLicense {
+                name: l.raw.clone(),
+            },
         },
     };
     vec![choice]
@@ -339,7 +354,11 @@ fn apk_component(view: &PackageView<'_>) -> Component {
         components: view
             .embedded
             .iter()
-            .flat_map(|doc| doc.packages.iter().map(move |p| embedded_component(p, &doc.path)))
+            .flat_map(|doc| {
+                doc.packages
+                    .iter()
+                    .map(move |p| embedded_component(p, &doc.path))
+            })
             .collect(),
     }
 }
@@ -385,7 +404,10 @@ fn embedded_component(ep: &EmbeddedPackage, path: &str) -> Component {
         hashes,
         licenses,
         purl: ep.purls.first().cloned(),
-        properties: properties(&[("sbom:source", Some(path)), ("sbom:spdx-id", Some(&ep.spdx_id))]),
+        properties: properties(&[
+            ("sbom:source", Some(path)),
+            ("sbom:spdx-id", Some(&ep.spdx_id)),
+        ]),
         ..Component::default()
     }
 }
@@ -393,7 +415,11 @@ fn embedded_component(ep: &EmbeddedPackage, path: &str) -> Component {
 /// The CycloneDX 1.6 JSON BOM of a multi-arch index.
 pub(crate) fn index_bom(input: &IndexSbomInput) -> Result<String> {
     let hex = sha256_hex("index digest", &input.index_digest)?;
-    let name = if input.image_name.is_empty() { "image" } else { &input.image_name };
+    let name = if input.image_name.is_empty() {
+        "image"
+    } else {
+        &input.image_name
+    };
     let index_purl = oci_purl(&input.image_name, &input.index_digest, None);
     let index = Component {
         kind: "container",
@@ -431,7 +457,11 @@ pub(crate) fn index_bom(input: &IndexSbomInput) -> Result<String> {
             depends_on: Vec::new(),
         });
     }
-    let mut image_refs: Vec<String> = bom.dependencies.iter().map(|d| d.reference.clone()).collect();
+    let mut image_refs: Vec<String> = bom
+        .dependencies
+        .iter()
+        .map(|d| d.reference.clone())
+        .collect();
     image_refs.sort();
     bom.dependencies.insert(
         0,

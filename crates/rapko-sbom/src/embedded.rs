@@ -64,7 +64,9 @@ impl EmbeddedLicense {
     pub fn spdx_value(&self) -> String {
         match self {
             EmbeddedLicense::Keyword(k) => (*k).to_owned(),
-            EmbeddedLicense::Mapped(r) => r.spdx.clone().unwrap_or_else(|| "NOASSERTION".to_owned()),
+            EmbeddedLicense::Mapped(r) => {
+                r.spdx.clone().unwrap_or_else(|| "NOASSERTION".to_owned())
+            }
         }
     }
 }
@@ -153,14 +155,22 @@ pub(crate) fn read_embedded(path: &str, content: &[u8]) -> Result<EmbeddedDoc, S
     let doc: Value = serde_json::from_slice(content).map_err(|e| format!("not JSON: {e}"))?;
     let version = doc.get("spdxVersion").and_then(Value::as_str).unwrap_or("");
     if !version.starts_with("SPDX-2.") {
-        return Err(format!("not an SPDX 2.x document (spdxVersion {version:?})"));
+        return Err(format!(
+            "not an SPDX 2.x document (spdxVersion {version:?})"
+        ));
     }
-    let packages: Vec<EmbeddedPackage> = array(&doc, "packages").iter().filter_map(read_package).collect();
+    let packages: Vec<EmbeddedPackage> = array(&doc, "packages")
+        .iter()
+        .filter_map(read_package)
+        .collect();
     if packages.is_empty() {
         return Err("it lists no package".to_owned());
     }
     let ids: BTreeSet<&str> = packages.iter().map(|p| p.spdx_id.as_str()).collect();
-    let doc_id = doc.get("SPDXID").and_then(Value::as_str).unwrap_or("SPDXRef-DOCUMENT");
+    let doc_id = doc
+        .get("SPDXID")
+        .and_then(Value::as_str)
+        .unwrap_or("SPDXRef-DOCUMENT");
     let mut relationships = Vec::new();
     let mut described: BTreeSet<String> = array(&doc, "documentDescribes")
         .iter()
@@ -170,7 +180,11 @@ pub(crate) fn read_embedded(path: &str, content: &[u8]) -> Result<EmbeddedDoc, S
         .collect();
     for rel in array(&doc, "relationships") {
         let field = |k: &str| rel.get(k).and_then(Value::as_str).unwrap_or("");
-        let (from, kind, to) = (field("spdxElementId"), field("relationshipType"), field("relatedSpdxElement"));
+        let (from, kind, to) = (
+            field("spdxElementId"),
+            field("relationshipType"),
+            field("relatedSpdxElement"),
+        );
         match kind {
             "DESCRIBES" if from == doc_id && ids.contains(to) => {
                 described.insert(to.to_owned());
@@ -198,7 +212,10 @@ pub(crate) fn read_embedded(path: &str, content: &[u8]) -> Result<EmbeddedDoc, S
 }
 
 /// Packages no relationship points at: what a document without DESCRIBES is about.
-fn roots(packages: &[EmbeddedPackage], relationships: &[(String, String, String)]) -> BTreeSet<String> {
+fn roots(
+    packages: &[EmbeddedPackage],
+    relationships: &[(String, String, String)],
+) -> BTreeSet<String> {
     let targets: BTreeSet<&str> = relationships.iter().map(|(_, _, to)| to.as_str()).collect();
     packages
         .iter()
@@ -209,7 +226,9 @@ fn roots(packages: &[EmbeddedPackage], relationships: &[(String, String, String)
 }
 
 fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    v.get(key)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -250,9 +269,11 @@ fn read_package(p: &Value) -> Option<EmbeddedPackage> {
 /// `Person: …`, `Organization: …`, `Tool: …` or NOASSERTION, as SPDX actors are written.
 fn is_actor(actor: &str) -> bool {
     actor == "NOASSERTION"
-        || ["Person: ", "Organization: ", "Tool: "]
-            .iter()
-            .any(|p| actor.strip_prefix(p).is_some_and(|rest| !rest.trim().is_empty()))
+        || ["Person: ", "Organization: ", "Tool: "].iter().any(|p| {
+            actor
+                .strip_prefix(p)
+                .is_some_and(|rest| !rest.trim().is_empty())
+        })
 }
 
 fn read_license(value: &str) -> EmbeddedLicense {
@@ -283,7 +304,9 @@ fn read_purls(p: &Value) -> Vec<String> {
     let mut out: Vec<String> = array(p, "externalRefs")
         .iter()
         .filter(|r| {
-            let category = text(r, "referenceCategory").unwrap_or_default().replace('_', "-");
+            let category = text(r, "referenceCategory")
+                .unwrap_or_default()
+                .replace('_', "-");
             category == "PACKAGE-MANAGER" && text(r, "referenceType").as_deref() == Some("purl")
         })
         .filter_map(|r| text(r, "referenceLocator"))
@@ -303,7 +326,9 @@ fn is_purl(s: &str) -> bool {
         return false;
     };
     !kind.is_empty()
-        && kind.bytes().all(|b| b.is_ascii_alphanumeric() || b".+-".contains(&b))
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+-".contains(&b))
         && !path.is_empty()
         && !path.starts_with(['@', '?', '#'])
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -359,12 +384,22 @@ mod tests {
         assert_eq!(hello.homepage, None);
         assert_eq!(
             hello.checksums,
-            vec![("SHA1".to_owned(), "f572d396fae9206628714fb2ce00f72e94f2258f".to_owned())]
+            vec![(
+                "SHA1".to_owned(),
+                "f572d396fae9206628714fb2ce00f72e94f2258f".to_owned()
+            )]
         );
-        assert_eq!(hello.purls, vec!["pkg:apk/wolfi/hello@2.12-r0?arch=x86_64".to_owned()]);
+        assert_eq!(
+            hello.purls,
+            vec!["pkg:apk/wolfi/hello@2.12-r0?arch=x86_64".to_owned()]
+        );
         assert_eq!(hello.purpose.as_deref(), Some("OPERATING_SYSTEM"));
         assert_eq!(
-            hello.license_declared.as_ref().map(EmbeddedLicense::spdx_value).as_deref(),
+            hello
+                .license_declared
+                .as_ref()
+                .map(EmbeddedLicense::spdx_value)
+                .as_deref(),
             Some("GPL-3.0-or-later")
         );
         assert_eq!(
@@ -375,19 +410,29 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_spdx() {
-        assert!(read_embedded("a.spdx.json", b"{").unwrap_err().starts_with("not JSON"));
+        assert!(
+            read_embedded("a.spdx.json", b"{")
+                .unwrap_err()
+                .starts_with("not JSON")
+        );
         let cdx = br#"{"bomFormat": "CycloneDX", "specVersion": "1.5"}"#;
-        assert!(read_embedded("a.spdx.json", cdx).unwrap_err().contains("not an SPDX 2.x"));
+        assert!(
+            read_embedded("a.spdx.json", cdx)
+                .unwrap_err()
+                .contains("not an SPDX 2.x")
+        );
         let empty = br#"{"spdxVersion": "SPDX-2.3", "packages": []}"#;
-        assert_eq!(read_embedded("a.spdx.json", empty).unwrap_err(), "it lists no package");
+        assert_eq!(
+            read_embedded("a.spdx.json", empty).unwrap_err(),
+            "it lists no package"
+        );
     }
 
     #[test]
     fn without_describes_the_roots_are_described() {
-        let doc = DOC.replace("\"DESCRIBES\"", "\"OTHER\"").replace(
-            "\"documentDescribes\": [\"SPDXRef-Package-hello\"],",
-            "",
-        );
+        let doc = DOC
+            .replace("\"DESCRIBES\"", "\"OTHER\"")
+            .replace("\"documentDescribes\": [\"SPDXRef-Package-hello\"],", "");
         let doc = read_embedded("x.spdx.json", doc.as_bytes()).unwrap();
         assert_eq!(doc.described, vec!["SPDXRef-Package-hello".to_owned()]);
     }

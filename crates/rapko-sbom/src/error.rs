@@ -10,9 +10,15 @@ pub enum Error {
         "dependency edge {from} -> {to} names a package outside the {count} packages of the input; \
          edges must be indices into ImageSbomInput::packages"
     )]
-    DependencyOutOfRange { from: usize, to: usize, count: usize },
+    DependencyOutOfRange {
+        from: usize,
+        to: usize,
+        count: usize,
+    },
     /// A digest is not `sha256:` followed by 64 lowercase hex digits.
-    #[error("{what} {digest:?} is not a sha256 digest (expected \"sha256:\" and 64 lowercase hex digits)")]
+    #[error(
+        "{what} {digest:?} is not a sha256 digest (expected \"sha256:\" and 64 lowercase hex digits)"
+    )]
     BadDigest { what: &'static str, digest: String },
     /// serde_json failed to write the document (not expected: every type is plain data).
     #[error("cannot serialize the {format} document: {source}")]

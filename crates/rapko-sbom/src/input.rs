@@ -154,8 +154,14 @@ mod tests {
         PackageInfo {
             name: name.into(),
             version: "1.0-r0".into(),
-            depends: depends.iter().map(|d| d.parse::<Dependency>().unwrap()).collect(),
-            provides: provides.iter().map(|p| p.parse::<Provide>().unwrap()).collect(),
+            depends: depends
+                .iter()
+                .map(|d| d.parse::<Dependency>().unwrap())
+                .collect(),
+            provides: provides
+                .iter()
+                .map(|p| p.parse::<Provide>().unwrap())
+                .collect(),
             ..PackageInfo::default()
         }
     }

@@ -64,7 +64,8 @@ mod util;
 
 pub use error::{Error, Result};
 pub use input::{
-    EmbeddedSbom, ImageSbomInput, IndexImage, IndexSbomInput, Layer, SbomPackage, Tool, dependency_edges,
+    EmbeddedSbom, ImageSbomInput, IndexImage, IndexSbomInput, Layer, SbomPackage, Tool,
+    dependency_edges,
 };
 pub use license::{LicenseRef, LicenseResult, license_expression};
 pub use model::{ImageSbom, NAMESPACE_BASE};

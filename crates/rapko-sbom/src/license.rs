@@ -79,7 +79,10 @@ pub fn license_expression(raw: &str) -> LicenseResult {
         parse(&raw, &mut refs).map(|node| print(&node))
     };
     let refs = match spdx {
-        Some(_) => refs.into_iter().map(|(id, name)| LicenseRef { id, name }).collect(),
+        Some(_) => refs
+            .into_iter()
+            .map(|(id, name)| LicenseRef { id, name })
+            .collect(),
         None => Vec::new(),
     };
     LicenseResult { spdx, raw, refs }
@@ -231,7 +234,8 @@ fn is_noise(word: &str) -> bool {
 }
 
 fn is_bare_version(word: &str) -> bool {
-    word.starts_with(|c: char| c.is_ascii_digit()) && word.chars().all(|c| c.is_ascii_digit() || c == '.')
+    word.starts_with(|c: char| c.is_ascii_digit())
+        && word.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 struct Parser<'a> {
@@ -300,10 +304,10 @@ impl Parser<'_> {
 
 /// One node for a list of terms, flattening nested lists of the same operator.
 fn join(mut terms: Vec<Node>, is_and: bool) -> Node {
-    if terms.len() == 1 {
-        if let Some(only) = terms.pop() {
-            return only;
-        }
+    if terms.len() == 1
+        && let Some(only) = terms.pop()
+    {
+        return only;
     }
     let mut flat = Vec::with_capacity(terms.len());
     for term in terms {
@@ -313,7 +317,11 @@ fn join(mut terms: Vec<Node>, is_and: bool) -> Node {
             other => flat.push(other),
         }
     }
-    if is_and { Node::And(flat) } else { Node::Or(flat) }
+    if is_and {
+        Node::And(flat)
+    } else {
+        Node::Or(flat)
+    }
 }
 
 /// Applies an exception to every license of `node`; a license that already has one
@@ -441,7 +449,9 @@ fn alias(base: &str, plus: bool, refs: &mut Refs) -> Option<Node> {
         "bsd2" => leaf("BSD-2-Clause", plus, None),
         "bsd3" => leaf("BSD-3-Clause", plus, None),
         "cc0" => leaf("CC0-1.0", plus, None),
-        "pd" | "publicdomain" | "public-domain" => return Some(license_ref("Public-Domain", "Public Domain", refs)),
+        "pd" | "publicdomain" | "public-domain" => {
+            return Some(license_ref("Public-Domain", "Public Domain", refs));
+        }
         _ => return None,
     };
     Some(node)
@@ -469,13 +479,41 @@ fn exception_id(name: &str) -> Option<String> {
 
 /// Deprecated ids that carry an exception in their name, as the SPDX list replaced them.
 const DEPRECATED_WITH: &[(&str, &str, &str)] = &[
-    ("GPL-2.0-with-GCC-exception", "GPL-2.0-only", "GCC-exception-2.0"),
-    ("GPL-2.0-with-autoconf-exception", "GPL-2.0-only", "Autoconf-exception-2.0"),
-    ("GPL-2.0-with-bison-exception", "GPL-2.0-only", "Bison-exception-2.2"),
-    ("GPL-2.0-with-classpath-exception", "GPL-2.0-only", "Classpath-exception-2.0"),
-    ("GPL-2.0-with-font-exception", "GPL-2.0-only", "Font-exception-2.0"),
-    ("GPL-3.0-with-GCC-exception", "GPL-3.0-only", "GCC-exception-3.1"),
-    ("GPL-3.0-with-autoconf-exception", "GPL-3.0-only", "Autoconf-exception-3.0"),
+    (
+        "GPL-2.0-with-GCC-exception",
+        "GPL-2.0-only",
+        "GCC-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-autoconf-exception",
+        "GPL-2.0-only",
+        "Autoconf-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-bison-exception",
+        "GPL-2.0-only",
+        "Bison-exception-2.2",
+    ),
+    (
+        "GPL-2.0-with-classpath-exception",
+        "GPL-2.0-only",
+        "Classpath-exception-2.0",
+    ),
+    (
+        "GPL-2.0-with-font-exception",
+        "GPL-2.0-only",
+        "Font-exception-2.0",
+    ),
+    (
+        "GPL-3.0-with-GCC-exception",
+        "GPL-3.0-only",
+        "GCC-exception-3.1",
+    ),
+    (
+        "GPL-3.0-with-autoconf-exception",
+        "GPL-3.0-only",
+        "Autoconf-exception-3.0",
+    ),
     ("eCos-2.0", "GPL-2.0-or-later", "eCos-exception-2.0"),
 ];
 
@@ -496,14 +534,17 @@ fn canonical(id: spdx::LicenseId, plus: bool) -> Node {
     if let Some((_, new)) = DEPRECATED_RENAMED.iter().find(|(old, _)| *old == name) {
         return leaf(new, plus, None);
     }
-    if let Some(base) = name.strip_suffix("-only").or_else(|| name.strip_suffix("-or-later")) {
+    if let Some(base) = name
+        .strip_suffix("-only")
+        .or_else(|| name.strip_suffix("-or-later"))
+    {
         let current = if plus { gnu_id(base, true) } else { Some(name) };
         return leaf(current.unwrap_or(name), false, None);
     }
-    if id.is_gnu() {
-        if let Some(current) = gnu_id(name, plus) {
-            return leaf(current, false, None);
-        }
+    if id.is_gnu()
+        && let Some(current) = gnu_id(name, plus)
+    {
+        return leaf(current, false, None);
     }
     leaf(name, plus, None)
 }
@@ -518,7 +559,10 @@ fn loose_gnu(word: &str, plus: bool) -> Option<&'static str> {
     let (family, rest) = ["agpl", "lgpl", "gpl"]
         .iter()
         .find_map(|f| lower.strip_prefix(f).map(|rest| (*f, rest)))?;
-    let rest = rest.strip_prefix('v').or_else(|| rest.strip_prefix('-')).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix('v')
+        .or_else(|| rest.strip_prefix('-'))
+        .unwrap_or(rest);
     let (version, or_later) = if let Some(v) = rest.strip_suffix("-or-later") {
         (v, true)
     } else if let Some(v) = rest.strip_suffix("-only") {
@@ -548,9 +592,18 @@ mod tests {
 
     #[test]
     fn valid_expressions_stay() {
-        assert_eq!(spdx("GPL-2.0-or-later").as_deref(), Some("GPL-2.0-or-later"));
-        assert_eq!(spdx("MIT AND BSD-3-Clause").as_deref(), Some("MIT AND BSD-3-Clause"));
-        assert_eq!(spdx("MIT OR Apache-2.0").as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(
+            spdx("GPL-2.0-or-later").as_deref(),
+            Some("GPL-2.0-or-later")
+        );
+        assert_eq!(
+            spdx("MIT AND BSD-3-Clause").as_deref(),
+            Some("MIT AND BSD-3-Clause")
+        );
+        assert_eq!(
+            spdx("MIT OR Apache-2.0").as_deref(),
+            Some("MIT OR Apache-2.0")
+        );
         assert_eq!(
             spdx("( Apache-2.0 OR MIT ) AND BSD-2-Clause").as_deref(),
             Some("(Apache-2.0 OR MIT) AND BSD-2-Clause")
@@ -577,7 +630,10 @@ mod tests {
         assert_eq!(spdx("GPL-3-or-later").as_deref(), Some("GPL-3.0-or-later"));
         assert_eq!(spdx("LGPL 2.1").as_deref(), Some("LGPL-2.1-only"));
         assert_eq!(spdx("GPL").as_deref(), Some("GPL-1.0-or-later"));
-        assert_eq!(spdx("GPL+ or Artistic").as_deref(), Some("GPL-1.0-or-later OR LicenseRef-apk-Artistic"));
+        assert_eq!(
+            spdx("GPL+ or Artistic").as_deref(),
+            Some("GPL-1.0-or-later OR LicenseRef-apk-Artistic")
+        );
         assert_eq!(
             spdx("GPL-2.0-with-classpath-exception").as_deref(),
             Some("GPL-2.0-only WITH Classpath-exception-2.0")
@@ -592,10 +648,19 @@ mod tests {
 
     #[test]
     fn case_and_lists() {
-        assert_eq!(spdx("MIT and BSD-2-Clause").as_deref(), Some("MIT AND BSD-2-Clause"));
+        assert_eq!(
+            spdx("MIT and BSD-2-Clause").as_deref(),
+            Some("MIT AND BSD-2-Clause")
+        );
         assert_eq!(spdx("unlicense").as_deref(), Some("Unlicense"));
-        assert_eq!(spdx("Apache-2.0 WITH LLVM-Exception").as_deref(), Some("Apache-2.0 WITH LLVM-exception"));
-        assert_eq!(spdx("Apache-2.0 MIT").as_deref(), Some("Apache-2.0 AND MIT"));
+        assert_eq!(
+            spdx("Apache-2.0 WITH LLVM-Exception").as_deref(),
+            Some("Apache-2.0 WITH LLVM-exception")
+        );
+        assert_eq!(
+            spdx("Apache-2.0 MIT").as_deref(),
+            Some("Apache-2.0 AND MIT")
+        );
         assert_eq!(
             spdx("GPL-2.0-only,GPL-2.0-or-later,GPL-3.0-only").as_deref(),
             Some("GPL-2.0-only AND GPL-2.0-or-later AND GPL-3.0-only")
@@ -604,7 +669,10 @@ mod tests {
             spdx("GPL-2.0-or-later (LGPL-2.1-only OR LGPL-3.0-only)").as_deref(),
             Some("GPL-2.0-or-later AND (LGPL-2.1-only OR LGPL-3.0-only)")
         );
-        assert_eq!(spdx("Artistic License 2.0").as_deref(), Some("Artistic-2.0"));
+        assert_eq!(
+            spdx("Artistic License 2.0").as_deref(),
+            Some("Artistic-2.0")
+        );
         assert_eq!(spdx("Apache-2.0 license").as_deref(), Some("Apache-2.0"));
     }
 
@@ -620,14 +688,26 @@ mod tests {
             }]
         );
         let r = license_expression("custom:Ubuntu Font License 1.0");
-        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-apk-custom-Ubuntu-Font-License-1.0"));
+        assert_eq!(
+            r.spdx.as_deref(),
+            Some("LicenseRef-apk-custom-Ubuntu-Font-License-1.0")
+        );
         assert_eq!(r.single_ref_name(), Some("custom:Ubuntu Font License 1.0"));
         let r = license_expression("Public Domain and BSD");
-        assert_eq!(r.spdx.as_deref(), Some("LicenseRef-apk-Public-Domain AND LicenseRef-apk-BSD"));
+        assert_eq!(
+            r.spdx.as_deref(),
+            Some("LicenseRef-apk-Public-Domain AND LicenseRef-apk-BSD")
+        );
         assert_eq!(r.refs.len(), 2);
         assert_eq!(r.single_ref_name(), None);
-        assert_eq!(spdx("Public-Domain").as_deref(), Some("LicenseRef-apk-Public-Domain"));
-        assert_eq!(spdx("osf-1990(variant)").as_deref(), Some("LicenseRef-apk-osf-1990-variant"));
+        assert_eq!(
+            spdx("Public-Domain").as_deref(),
+            Some("LicenseRef-apk-Public-Domain")
+        );
+        assert_eq!(
+            spdx("osf-1990(variant)").as_deref(),
+            Some("LicenseRef-apk-osf-1990-variant")
+        );
         assert_eq!(
             spdx("unrestricted( Apache-2.0 OR BSD-3-Clause ) AND MIT").as_deref(),
             Some("LicenseRef-apk-unrestricted AND (Apache-2.0 OR BSD-3-Clause) AND MIT")
@@ -642,7 +722,9 @@ mod tests {
     fn exceptions() {
         assert_eq!(
             spdx("(GPL-2.0-only AND LGPL-2.1-or-later) WITH Font-exception-2.0").as_deref(),
-            Some("GPL-2.0-only WITH Font-exception-2.0 AND LGPL-2.1-or-later WITH Font-exception-2.0")
+            Some(
+                "GPL-2.0-only WITH Font-exception-2.0 AND LGPL-2.1-or-later WITH Font-exception-2.0"
+            )
         );
         // Not on the SPDX exception list: no way to say it in SPDX 2.3.
         assert_eq!(spdx("GPL-2.0-or-later WITH OpenSSL-Exception"), None);
@@ -671,7 +753,10 @@ mod tests {
 
     #[test]
     fn idstrings_are_sanitized() {
-        assert_eq!(sanitize_idstring("custom:Foo Bar_1.0"), "custom-Foo-Bar-1.0");
+        assert_eq!(
+            sanitize_idstring("custom:Foo Bar_1.0"),
+            "custom-Foo-Bar-1.0"
+        );
         assert_eq!(sanitize_idstring("(-)"), "unknown");
     }
 }

@@ -65,7 +65,11 @@ impl<'a> ImageSbom<'a> {
             sha256_hex("layer digest", &layer.digest)?;
         }
         let count = input.packages.len();
-        if let Some(&(from, to)) = input.dependencies.iter().find(|(f, t)| *f >= count || *t >= count) {
+        if let Some(&(from, to)) = input
+            .dependencies
+            .iter()
+            .find(|(f, t)| *f >= count || *t >= count)
+        {
             return Err(Error::DependencyOutOfRange { from, to, count });
         }
         let os = input.os_release.as_deref().map(parse_os_release);
@@ -80,15 +84,30 @@ impl<'a> ImageSbom<'a> {
         let mut warnings = Vec::new();
         let packages = order
             .iter()
-            .map(|&i| package_view(&input.packages[i], os.as_ref(), &mut ids, &mut refs, &mut warnings))
+            .map(|&i| {
+                package_view(
+                    &input.packages[i],
+                    os.as_ref(),
+                    &mut ids,
+                    &mut refs,
+                    &mut warnings,
+                )
+            })
             .collect();
         let mut edges: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
         for &(from, to) in &input.dependencies {
             if from != to {
-                edges.entry(position[from]).or_default().insert(position[to]);
+                edges
+                    .entry(position[from])
+                    .or_default()
+                    .insert(position[to]);
             }
         }
-        let image_purl = oci_purl(&input.image_name, &input.image_digest, Some(&input.oci_arch));
+        let image_purl = oci_purl(
+            &input.image_name,
+            &input.image_digest,
+            Some(&input.oci_arch),
+        );
         Ok(ImageSbom {
             input,
             os,
@@ -111,7 +130,12 @@ impl<'a> ImageSbom<'a> {
 }
 
 fn sort_key(p: &SbomPackage) -> (&str, &str, &str, &str) {
-    (&p.info.name, &p.info.version, &p.info.arch, &p.repository_url)
+    (
+        &p.info.name,
+        &p.info.version,
+        &p.info.arch,
+        &p.repository_url,
+    )
 }
 
 fn vendor(os: Option<&OsRelease>) -> &str {
@@ -130,13 +154,24 @@ fn package_view<'a>(
         "SPDXRef-Package-{}",
         sanitize_idstring(&format!("{}-{}", info.name, info.version))
     ));
-    let distro = os.and_then(|o| Some(format!("{}-{}", o.id.as_deref()?, o.version_id.as_deref()?)));
-    let purl = apk_purl(vendor(os), &info.name, &info.version, &info.arch, distro.as_deref());
+    let distro =
+        os.and_then(|o| Some(format!("{}-{}", o.id.as_deref()?, o.version_id.as_deref()?)));
+    let purl = apk_purl(
+        vendor(os),
+        &info.name,
+        &info.version,
+        &info.arch,
+        distro.as_deref(),
+    );
     let bom_ref = refs.claim(purl.clone());
     let mut embedded = read_embedded_sboms(pkg, warnings);
     for (n, doc) in embedded.iter_mut().enumerate() {
         // The first document's ids read `…-sbom-…`, further ones `…-sbom2-…`.
-        let tag = if n == 0 { "sbom".to_owned() } else { format!("sbom{}", n + 1) };
+        let tag = if n == 0 {
+            "sbom".to_owned()
+        } else {
+            format!("sbom{}", n + 1)
+        };
         for p in &mut doc.packages {
             let theirs = p.spdx_id.trim_start_matches("SPDXRef-");
             p.our_spdx_id = ids.claim(format!("{spdx_id}-{tag}-{}", sanitize_idstring(theirs)));
@@ -179,7 +214,13 @@ fn supplier(os: Option<&OsRelease>, maintainer: Option<&str>) -> Supplier {
     };
     // `Natanael Copa <ncopa@alpinelinux.org>`
     let (name, email) = match m.split_once('<') {
-        Some((n, rest)) => (n.trim(), rest.split('>').next().map(str::trim).filter(|e| !e.is_empty())),
+        Some((n, rest)) => (
+            n.trim(),
+            rest.split('>')
+                .next()
+                .map(str::trim)
+                .filter(|e| !e.is_empty()),
+        ),
         None => (m, None),
     };
     // Parentheses would end SPDX's `Person: name (email)` early.
@@ -194,7 +235,11 @@ fn supplier(os: Option<&OsRelease>, maintainer: Option<&str>) -> Supplier {
 }
 
 fn read_embedded_sboms(pkg: &SbomPackage, warnings: &mut Vec<String>) -> Vec<EmbeddedDoc> {
-    let mut files: Vec<_> = pkg.embedded_sboms.iter().filter(|e| is_spdx_path(&e.path)).collect();
+    let mut files: Vec<_> = pkg
+        .embedded_sboms
+        .iter()
+        .filter(|e| is_spdx_path(&e.path))
+        .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
         .into_iter()

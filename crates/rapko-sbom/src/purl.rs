@@ -9,7 +9,13 @@
 //! qualifiers are sorted by key. The apk and oci types want lowercase names and namespaces.
 
 /// `pkg:apk/<vendor>/<name>@<version>?arch=<arch>&distro=<distro>`.
-pub fn apk_purl(vendor: &str, name: &str, version: &str, arch: &str, distro: Option<&str>) -> String {
+pub fn apk_purl(
+    vendor: &str,
+    name: &str,
+    version: &str,
+    arch: &str,
+    distro: Option<&str>,
+) -> String {
     let mut qualifiers = vec![("arch", arch)];
     if let Some(d) = distro {
         qualifiers.push(("distro", d));
@@ -81,11 +87,23 @@ mod tests {
     #[test]
     fn apk_purls() {
         assert_eq!(
-            apk_purl("alpine", "busybox", "1.36.1-r15", "x86_64", Some("alpine-3.19.1")),
+            apk_purl(
+                "alpine",
+                "busybox",
+                "1.36.1-r15",
+                "x86_64",
+                Some("alpine-3.19.1")
+            ),
             "pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1"
         );
         assert_eq!(
-            apk_purl("Alpine", "libstdc++", "13.2.1_git20231014-r0", "x86_64", None),
+            apk_purl(
+                "Alpine",
+                "libstdc++",
+                "13.2.1_git20231014-r0",
+                "x86_64",
+                None
+            ),
             "pkg:apk/alpine/libstdc%2B%2B@13.2.1_git20231014-r0?arch=x86_64"
         );
         assert_eq!(apk_purl("x", "a b", "1", "", None), "pkg:apk/x/a%20b@1");
@@ -98,7 +116,10 @@ mod tests {
             oci_purl("ghcr.io/Org/App", d, Some("amd64")),
             format!("pkg:oci/app@{d}?arch=amd64&repository_url=ghcr.io/Org/App")
         );
-        assert_eq!(oci_purl("alpine-base", d, None), format!("pkg:oci/alpine-base@{d}"));
+        assert_eq!(
+            oci_purl("alpine-base", d, None),
+            format!("pkg:oci/alpine-base@{d}")
+        );
         assert_eq!(oci_purl("", d, None), format!("pkg:oci/image@{d}"));
     }
 }

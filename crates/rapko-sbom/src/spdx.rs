@@ -174,7 +174,10 @@ fn creation_info(tool: &crate::input::Tool, build_time: u64) -> CreationInfo {
 }
 
 fn to_json(doc: &Document) -> Result<String> {
-    let mut text = serde_json::to_string_pretty(doc).map_err(|source| Error::Json { format: "SPDX", source })?;
+    let mut text = serde_json::to_string_pretty(doc).map_err(|source| Error::Json {
+        format: "SPDX",
+        source,
+    })?;
     text.push('\n');
     Ok(text)
 }
@@ -245,7 +248,11 @@ pub(crate) fn image_document(sbom: &ImageSbom<'_>) -> Result<String> {
 
 fn image_package(sbom: &ImageSbom<'_>) -> Result<Package> {
     let input = sbom.input;
-    let name = if input.image_name.is_empty() { "image" } else { &input.image_name };
+    let name = if input.image_name.is_empty() {
+        "image"
+    } else {
+        &input.image_name
+    };
     let mut p = bare("SPDXRef-Image".to_owned(), name.to_owned());
     p.version_info = Some(input.image_digest.clone());
     p.checksums = vec![sha256(sha256_hex("image digest", &input.image_digest)?)];
@@ -279,7 +286,10 @@ fn sbom_supplier(name: Option<&str>) -> Supplier {
 fn supplier_text(s: &Supplier) -> String {
     match s {
         Supplier::Organization(name) => format!("Organization: {name}"),
-        Supplier::Person { name, email: Some(e) } => format!("Person: {name} ({e})"),
+        Supplier::Person {
+            name,
+            email: Some(e),
+        } => format!("Person: {name} ({e})"),
         Supplier::Person { name, email: None } => format!("Person: {name}"),
         Supplier::Unknown => NOASSERTION.to_owned(),
     }
@@ -308,7 +318,9 @@ fn apk_package(view: &PackageView<'_>) -> Package {
     if let Some(expr) = &view.license.spdx {
         p.license_declared = expr.clone();
     }
-    if view.license.spdx.as_deref() != Some(view.license.raw.as_str()) && !view.license.raw.is_empty() {
+    if view.license.spdx.as_deref() != Some(view.license.raw.as_str())
+        && !view.license.raw.is_empty()
+    {
         // Keep what the package said when it is not literally what we wrote.
         p.license_comments = Some(format!("APK license field: {}", view.license.raw));
     }
@@ -357,7 +369,11 @@ fn merge_embedded(
     }
 }
 
-fn embedded_package(ep: &EmbeddedPackage, path: &str, license_refs: &mut Vec<LicenseRef>) -> Package {
+fn embedded_package(
+    ep: &EmbeddedPackage,
+    path: &str,
+    license_refs: &mut Vec<LicenseRef>,
+) -> Package {
     let mut p = bare(ep.our_spdx_id.clone(), ep.name.clone());
     p.version_info = ep.version.clone();
     p.supplier = ep.supplier.clone();
@@ -390,7 +406,10 @@ fn embedded_package(ep: &EmbeddedPackage, path: &str, license_refs: &mut Vec<Lic
         .collect();
     p.external_refs = ep.purls.iter().map(|u| purl_ref(u)).collect();
     p.primary_package_purpose = ep.purpose.clone();
-    p.comment = Some(format!("from the package's own SBOM {path} ({})", ep.spdx_id));
+    p.comment = Some(format!(
+        "from the package's own SBOM {path} ({})",
+        ep.spdx_id
+    ));
     p
 }
 
@@ -420,11 +439,19 @@ fn extracted_licenses(refs: Vec<LicenseRef>) -> Vec<ExtractedLicense> {
 /// The SPDX 2.3 JSON document of a multi-arch index.
 pub(crate) fn index_document(input: &IndexSbomInput) -> Result<String> {
     let hex = sha256_hex("index digest", &input.index_digest)?;
-    let name = if input.image_name.is_empty() { "image" } else { &input.image_name };
+    let name = if input.image_name.is_empty() {
+        "image"
+    } else {
+        &input.image_name
+    };
     let mut index = bare("SPDXRef-Index".to_owned(), name.to_owned());
     index.version_info = Some(input.index_digest.clone());
     index.checksums = vec![sha256(hex)];
-    index.external_refs = vec![purl_ref(&oci_purl(&input.image_name, &input.index_digest, None))];
+    index.external_refs = vec![purl_ref(&oci_purl(
+        &input.image_name,
+        &input.index_digest,
+        None,
+    ))];
     index.primary_package_purpose = Some("CONTAINER".to_owned());
     index.built_date = Some(rfc3339(input.build_time));
     index.comment = Some(format!("OCI image index of {} images", input.images.len()));
@@ -441,7 +468,11 @@ pub(crate) fn index_document(input: &IndexSbomInput) -> Result<String> {
         let mut p = bare(id.clone(), name.to_owned());
         p.version_info = Some(image.digest.clone());
         p.checksums = vec![sha256(sha256_hex("image digest", &image.digest)?)];
-        p.external_refs = vec![purl_ref(&oci_purl(&input.image_name, &image.digest, Some(&image.oci_arch)))];
+        p.external_refs = vec![purl_ref(&oci_purl(
+            &input.image_name,
+            &image.digest,
+            Some(&image.oci_arch),
+        ))];
         p.primary_package_purpose = Some("CONTAINER".to_owned());
         p.comment = Some(format!(
             "OCI image manifest for {}",

@@ -85,7 +85,11 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 pub(crate) fn sha256_hex<'a>(what: &'static str, digest: &'a str) -> Result<&'a str> {
     digest
         .strip_prefix("sha256:")
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .filter(|h| {
+            h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
         .ok_or_else(|| Error::BadDigest {
             what,
             digest: digest.to_owned(),
@@ -96,19 +100,27 @@ pub(crate) fn sha256_hex<'a>(what: &'static str, digest: &'a str) -> Result<&'a 
 /// host with an alphabetic top-level label, no spaces. The SPDX tools reject IP-literal and
 /// `localhost` hosts and `file:` URLs, so those are written as NOASSERTION instead.
 pub(crate) fn is_web_url(s: &str) -> bool {
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>') {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+    {
         return false;
     }
     let Some((scheme, rest)) = s.split_once("://") else {
         return false;
     };
-    if !["http", "https", "ftp", "sftp", "ssh", "git", "svn"].contains(&scheme.to_ascii_lowercase().as_str()) {
+    if !["http", "https", "ftp", "sftp", "ssh", "git", "svn"]
+        .contains(&scheme.to_ascii_lowercase().as_str())
+    {
         return false;
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = match host_port.rsplit_once(':') {
-        Some((h, port)) if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some((h, port))
+            if !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            h
+        }
         Some(_) => return false,
         None => host_port,
     };
@@ -164,7 +176,12 @@ mod tests {
     fn digests() {
         let good = format!("sha256:{}", "a".repeat(64));
         assert_eq!(sha256_hex("image digest", &good).unwrap(), "a".repeat(64));
-        for bad in ["", "sha256:abc", &format!("sha512:{}", "a".repeat(64)), &format!("sha256:{}", "A".repeat(64))] {
+        for bad in [
+            "",
+            "sha256:abc",
+            &format!("sha512:{}", "a".repeat(64)),
+            &format!("sha256:{}", "A".repeat(64)),
+        ] {
             assert!(sha256_hex("image digest", bad).is_err(), "{bad}");
         }
     }

@@ -43,14 +43,29 @@ fn spdx_lists_every_package_with_its_edges() {
     for (id, purl) in &apk {
         let name = name_of(&doc, id);
         assert_eq!(*purl, expected_purl(&input, name));
-        let version = &input.packages.iter().find(|p| p.info.name == name).unwrap().info.version;
-        let entry = doc["packages"].as_array().unwrap().iter().find(|p| p["SPDXID"] == id.as_str()).unwrap();
+        let version = &input
+            .packages
+            .iter()
+            .find(|p| p.info.name == name)
+            .unwrap()
+            .info
+            .version;
+        let entry = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["SPDXID"] == id.as_str())
+            .unwrap();
         assert_eq!(entry["versionInfo"], version.as_str());
     }
 
     let rels = relationships(&doc);
     let apk_ids: BTreeSet<&str> = apk.iter().map(|(id, _)| id.as_str()).collect();
-    assert!(rels.contains(&("SPDXRef-DOCUMENT".into(), "DESCRIBES".into(), "SPDXRef-Image".into())));
+    assert!(rels.contains(&(
+        "SPDXRef-DOCUMENT".into(),
+        "DESCRIBES".into(),
+        "SPDXRef-Image".into()
+    )));
     for id in &apk_ids {
         assert!(rels.contains(&("SPDXRef-Image".into(), "CONTAINS".into(), (*id).to_owned())));
     }
@@ -93,7 +108,10 @@ fn cyclonedx_lists_every_package_with_its_edges() {
         assert_eq!(c["purl"], expected_purl(&input, name).as_str());
         assert_eq!(c["bom-ref"], c["purl"]);
     }
-    let refs: BTreeSet<&str> = libraries.iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+    let refs: BTreeSet<&str> = libraries
+        .iter()
+        .map(|c| c["bom-ref"].as_str().unwrap())
+        .collect();
     let image_ref = bom["metadata"]["component"]["bom-ref"].as_str().unwrap();
     let mut edge_count = 0;
     for dep in bom["dependencies"].as_array().unwrap() {
@@ -161,8 +179,16 @@ fn busybox_entries() {
         })
     );
     // The SHA-1 is the index's `C:` decoded.
-    let info = &input.packages.iter().find(|p| p.info.name == "busybox").unwrap().info;
-    assert_eq!(info.checksum.unwrap().to_q1(), "Q1AYNx2pLOAHRYZQgv3nM8TNtvRWY=");
+    let info = &input
+        .packages
+        .iter()
+        .find(|p| p.info.name == "busybox")
+        .unwrap()
+        .info;
+    assert_eq!(
+        info.checksum.unwrap().to_q1(),
+        "Q1AYNx2pLOAHRYZQgv3nM8TNtvRWY="
+    );
 
     let cdx = parse(&sbom.cyclonedx_json().unwrap());
     let busybox = cdx["components"]
@@ -216,7 +242,12 @@ fn same_input_same_bytes_and_digest_names_the_document() {
     let mut shuffled = input.clone();
     shuffled.packages.reverse();
     let n = shuffled.packages.len();
-    shuffled.dependencies = input.dependencies.iter().rev().map(|&(a, b)| (n - 1 - a, n - 1 - b)).collect();
+    shuffled.dependencies = input
+        .dependencies
+        .iter()
+        .rev()
+        .map(|&(a, b)| (n - 1 - a, n - 1 - b))
+        .collect();
     assert_eq!(spdx, rapko_sbom::spdx_json(&shuffled).unwrap());
     assert_eq!(cdx, rapko_sbom::cyclonedx_json(&shuffled).unwrap());
 
@@ -228,7 +259,10 @@ fn same_input_same_bytes_and_digest_names_the_document() {
     );
     assert_eq!(doc["creationInfo"]["created"], "2024-01-26T12:13:54Z");
     assert_eq!(bom["metadata"]["timestamp"], "2024-01-26T12:13:54Z");
-    assert_eq!(bom["serialNumber"], "urn:uuid:6410c042-c49a-5ae6-94e1-dddc9ec791ed");
+    assert_eq!(
+        bom["serialNumber"],
+        "urn:uuid:6410c042-c49a-5ae6-94e1-dddc9ec791ed"
+    );
 
     let other = ImageSbomInput {
         image_digest: digest('9'),

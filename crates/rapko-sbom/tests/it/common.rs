@@ -62,7 +62,10 @@ pub fn data_file(apk: &[u8], path: &str) -> Option<Vec<u8>> {
         EntryKind::Symlink(target) => {
             let dir = Path::new(path).parent().unwrap_or(Path::new(""));
             let resolved = dir.join(target).to_string_lossy().replace("/../", "/");
-            files.iter().find(|e| e.path == resolved).map(|e| e.content.clone())
+            files
+                .iter()
+                .find(|e| e.path == resolved)
+                .map(|e| e.content.clone())
         }
         _ => None,
     }
@@ -94,7 +97,8 @@ pub fn packages_from(repo_dir: &str, names: &[&str], repository_url: &str) -> Ve
         .map(|name| {
             let mut info = index.iter().find(|p| p.name == *name).unwrap().clone();
             let mut embedded = Vec::new();
-            let file = rapko_test::fixtures().join(format!("{repo_dir}/{}.apk", info.name_version()));
+            let file =
+                rapko_test::fixtures().join(format!("{repo_dir}/{}.apk", info.name_version()));
             if let Ok(bytes) = std::fs::read(&file) {
                 info.datahash = ApkPackage::parse(&bytes).unwrap().info.datahash;
                 embedded = embedded_sboms(&bytes);
@@ -174,7 +178,10 @@ pub fn validate_spdx(file: &Path) -> bool {
     let (ok, text) = run(Command::new(pyspdxtools).arg("-i").arg(file));
     assert!(ok, "pyspdxtools refused {}:\n{text}", file.display());
     let schema = rapko_test::fixtures().join("../schemas/spdx-schema-2.3.json");
-    let (ok, text) = run(Command::new(check).arg("--schemafile").arg(schema).arg(file));
+    let (ok, text) = run(Command::new(check)
+        .arg("--schemafile")
+        .arg(schema)
+        .arg(file));
     assert!(ok, "check-jsonschema refused {}:\n{text}", file.display());
     true
 }
@@ -186,7 +193,11 @@ pub fn validate_cyclonedx(file: &Path) -> bool {
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_cdx.py");
     let (ok, text) = run(Command::new(python).arg(script).arg(file));
-    assert!(ok, "cyclonedx-python-lib refused {}:\n{text}", file.display());
+    assert!(
+        ok,
+        "cyclonedx-python-lib refused {}:\n{text}",
+        file.display()
+    );
     true
 }
 

@@ -6,12 +6,18 @@ use std::collections::BTreeSet;
 use rapko_apk::PackageInfo;
 use rapko_sbom::{ImageSbom, ImageSbomInput, SbomPackage, license_expression};
 
-use crate::common::{parse, read_index, validate_cyclonedx, validate_spdx, write, alpine_base_input};
+use crate::common::{
+    alpine_base_input, parse, read_index, validate_cyclonedx, validate_spdx, write,
+};
 
 fn distinct_licenses() -> BTreeSet<String> {
     ["main", "community"]
         .iter()
-        .flat_map(|repo| read_index(&format!("alpine-3.19-upstream/{repo}/x86_64/APKINDEX.tar.gz")))
+        .flat_map(|repo| {
+            read_index(&format!(
+                "alpine-3.19-upstream/{repo}/x86_64/APKINDEX.tar.gz"
+            ))
+        })
         .map(|p| p.license)
         .collect()
 }
@@ -43,7 +49,11 @@ fn input_with_one_package_per(values: &BTreeSet<String>) -> ImageSbomInput {
 #[test]
 fn every_real_license_value_validates() {
     let values = distinct_licenses();
-    assert!(values.len() >= 200, "only {} distinct license values", values.len());
+    assert!(
+        values.len() >= 200,
+        "only {} distinct license values",
+        values.len()
+    );
     let unmapped: Vec<&String> = values
         .iter()
         .filter(|v| license_expression(v).spdx.is_none())
@@ -56,7 +66,10 @@ fn every_real_license_value_validates() {
     // Today 15 of 601: ten name an exception SPDX does not list (`OpenSSL-Exception`), and
     // unbalanced parentheses, `AND AND`, `Unknown`, `none`. A mapping that gets worse must
     // be looked at.
-    assert!(unmapped.len() <= 15, "more unmapped values than before: {unmapped:?}");
+    assert!(
+        unmapped.len() <= 15,
+        "more unmapped values than before: {unmapped:?}"
+    );
 
     let input = input_with_one_package_per(&values);
     let sbom = ImageSbom::new(&input).unwrap();
@@ -84,9 +97,15 @@ fn every_real_license_value_validates() {
         let declared = mapped.spdx.clone().unwrap_or_else(|| "NOASSERTION".into());
         assert_eq!(p["licenseDeclared"], declared.as_str(), "{value:?}");
         if mapped.spdx.is_none() && !value.is_empty() {
-            assert_eq!(p["licenseComments"], format!("APK license field: {value}").as_str());
+            assert_eq!(
+                p["licenseComments"],
+                format!("APK license field: {value}").as_str()
+            );
         }
     }
     let refs = doc["hasExtractedLicensingInfos"].as_array().unwrap();
-    assert!(refs.iter().any(|r| r["licenseId"] == "LicenseRef-apk-custom" && r["name"] == "custom"));
+    assert!(
+        refs.iter()
+            .any(|r| r["licenseId"] == "LicenseRef-apk-custom" && r["name"] == "custom")
+    );
 }

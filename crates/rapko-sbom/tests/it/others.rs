@@ -17,12 +17,18 @@ fn glibc_input() -> ImageSbomInput {
     let dir = "glibc-distro/main/x86_64";
     let present: Vec<&str> = index
         .iter()
-        .filter(|p| rapko_test::fixtures().join(format!("{dir}/{}.apk", p.name_version())).exists())
+        .filter(|p| {
+            rapko_test::fixtures()
+                .join(format!("{dir}/{}.apk", p.name_version()))
+                .exists()
+        })
         .map(|p| p.name.as_str())
         .collect();
     assert_eq!(present.len(), 26);
     // A local directory, as `rapko build --repository ./dir` gives: not a URL.
-    let repo = rapko_test::fixture("glibc-distro/main").to_string_lossy().into_owned();
+    let repo = rapko_test::fixture("glibc-distro/main")
+        .to_string_lossy()
+        .into_owned();
     let packages = packages_from(dir, &present, &repo);
     ImageSbomInput {
         image_name: "glibc-base".into(),
@@ -54,14 +60,34 @@ fn glibc_distro_without_os_release() {
         .unwrap();
     // No os-release: vendor `unknown`, no distro, supplier from the maintainer; a local
     // repository is no download location.
-    assert_eq!(glibc["externalRefs"][0]["referenceLocator"], "pkg:apk/unknown/glibc@2.41-r4?arch=x86_64");
+    assert_eq!(
+        glibc["externalRefs"][0]["referenceLocator"],
+        "pkg:apk/unknown/glibc@2.41-r4?arch=x86_64"
+    );
     assert_eq!(glibc["supplier"], "Person: AgniOS (admin@agnios.com)");
     assert_eq!(glibc["downloadLocation"], "NOASSERTION");
-    assert!(!doc["packages"].as_array().unwrap().iter().any(|p| p["SPDXID"] == "SPDXRef-OperatingSystem"));
-    let apk_count = spdx_purls(&doc).iter().filter(|(_, u)| u.starts_with("pkg:apk/")).count();
+    assert!(
+        !doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["SPDXID"] == "SPDXRef-OperatingSystem")
+    );
+    let apk_count = spdx_purls(&doc)
+        .iter()
+        .filter(|(_, u)| u.starts_with("pkg:apk/"))
+        .count();
     assert_eq!(apk_count, 26);
     let bom = parse(&cdx);
-    assert_eq!(bom["components"].as_array().unwrap().iter().filter(|c| c["type"] == "library").count(), 26);
+    assert_eq!(
+        bom["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["type"] == "library")
+            .count(),
+        26
+    );
     assert!(!cdx.contains("\"distribution\""));
 }
 
@@ -77,10 +103,14 @@ fn melange_package(file: &str) -> SbomPackage {
 }
 
 fn embedded_input() -> ImageSbomInput {
-    let mut packages: Vec<SbomPackage> = ["hello-2.12-r0.apk", "hello-wolfi-2.12.1-r0.apk", "replaces-0.0.1-r0.apk"]
-        .iter()
-        .map(|f| melange_package(f))
-        .collect();
+    let mut packages: Vec<SbomPackage> = [
+        "hello-2.12-r0.apk",
+        "hello-wolfi-2.12.1-r0.apk",
+        "replaces-0.0.1-r0.apk",
+    ]
+    .iter()
+    .map(|f| melange_package(f))
+    .collect();
     // An unreadable SBOM is skipped with a warning; a non-SPDX file is ignored.
     packages[2].embedded_sboms.push(EmbeddedSbom {
         path: "var/lib/db/sbom/broken.spdx.json".into(),
@@ -92,7 +122,9 @@ fn embedded_input() -> ImageSbomInput {
     });
     ImageSbomInput {
         image_name: "cgr.dev/example/hello".into(),
-        os_release: Some("ID=wolfi\nNAME=\"Wolfi\"\nVERSION_ID=20230201\nPRETTY_NAME=\"Wolfi\"\n".into()),
+        os_release: Some(
+            "ID=wolfi\nNAME=\"Wolfi\"\nVERSION_ID=20230201\nPRETTY_NAME=\"Wolfi\"\n".into(),
+        ),
         dependencies: Vec::new(),
         packages,
         ..alpine_base_input()
@@ -150,11 +182,19 @@ fn embedded_spdx_sboms_are_merged() {
         })
     );
     // Every id is unique and every relationship points at a listed element.
-    let ids: Vec<&str> = doc["packages"].as_array().unwrap().iter().map(|p| p["SPDXID"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["SPDXID"].as_str().unwrap())
+        .collect();
     let unique: BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len());
     for (a, _, b) in &rels {
-        assert!(a == "SPDXRef-DOCUMENT" || unique.contains(a.as_str()), "{a}");
+        assert!(
+            a == "SPDXRef-DOCUMENT" || unique.contains(a.as_str()),
+            "{a}"
+        );
         assert!(unique.contains(b.as_str()), "{b}");
     }
     // Each hello package brings its own described package (and what it relates to).
@@ -168,7 +208,9 @@ fn embedded_spdx_sboms_are_merged() {
             .as_str()
             .unwrap();
         assert!(
-            rels.iter().any(|(a, k, b)| a == ours && k == "CONTAINS" && b.starts_with(&format!("{ours}-sbom-"))),
+            rels.iter().any(|(a, k, b)| a == ours
+                && k == "CONTAINS"
+                && b.starts_with(&format!("{ours}-sbom-"))),
             "{name}"
         );
     }
@@ -214,7 +256,10 @@ fn index_input() -> IndexSbomInput {
 #[test]
 fn index_sbom_relates_the_index_to_each_image() {
     let input = index_input();
-    let (spdx, cdx) = (index_spdx_json(&input).unwrap(), index_cyclonedx_json(&input).unwrap());
+    let (spdx, cdx) = (
+        index_spdx_json(&input).unwrap(),
+        index_cyclonedx_json(&input).unwrap(),
+    );
     let dir = tempfile::tempdir().unwrap();
     validate_spdx(&write(dir.path(), "sbom-index.spdx.json", &spdx));
     validate_cyclonedx(&write(dir.path(), "sbom-index.cdx.json", &cdx));
@@ -225,9 +270,21 @@ fn index_sbom_relates_the_index_to_each_image() {
     assert_eq!(
         relationships(&doc),
         vec![
-            ("SPDXRef-DOCUMENT".into(), "DESCRIBES".into(), "SPDXRef-Index".into()),
-            ("SPDXRef-Index".into(), "CONTAINS".into(), "SPDXRef-Image-aarch64".into()),
-            ("SPDXRef-Index".into(), "CONTAINS".into(), "SPDXRef-Image-x86-64".into()),
+            (
+                "SPDXRef-DOCUMENT".into(),
+                "DESCRIBES".into(),
+                "SPDXRef-Index".into()
+            ),
+            (
+                "SPDXRef-Index".into(),
+                "CONTAINS".into(),
+                "SPDXRef-Image-aarch64".into()
+            ),
+            (
+                "SPDXRef-Index".into(),
+                "CONTAINS".into(),
+                "SPDXRef-Image-x86-64".into()
+            ),
         ]
     );
     let purls: Vec<String> = spdx_purls(&doc).into_iter().map(|(_, u)| u).collect();
@@ -246,9 +303,20 @@ fn index_sbom_relates_the_index_to_each_image() {
     );
     let bom = parse(&cdx);
     assert_eq!(bom["dependencies"][0]["ref"], purls[0].as_str());
-    assert_eq!(bom["dependencies"][0]["dependsOn"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        bom["dependencies"][0]["dependsOn"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     // The image purls in the index SBOM are the ones the image SBOMs describe.
-    let image = parse(&ImageSbom::new(&alpine_base_input()).unwrap().cyclonedx_json().unwrap());
+    let image = parse(
+        &ImageSbom::new(&alpine_base_input())
+            .unwrap()
+            .cyclonedx_json()
+            .unwrap(),
+    );
     assert_eq!(image["metadata"]["component"]["purl"], purls[2].as_str());
 
     let mut bad = index_input();
