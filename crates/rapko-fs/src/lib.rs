@@ -7,6 +7,7 @@
 //! It knows nothing of networks, registries or OCI manifests.
 
 pub mod accounts;
+pub mod busybox;
 pub mod error;
 pub mod install;
 pub mod layer;

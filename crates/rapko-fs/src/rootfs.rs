@@ -63,20 +63,21 @@ impl<'a> Writer<'a> {
         Writer { tree, mtime }
     }
 
-    /// Writes (or replaces) a regular file at `path` (resolved through symlinked parents).
+    /// Writes (or replaces) a regular file at `path`, following symlinks (a final one too,
+    /// as opening the path for writing would).
     pub fn file(
         &mut self,
         path: &str,
         content: impl Into<std::sync::Arc<[u8]>>,
         mode: u32,
     ) -> Result<()> {
-        let resolved = self.tree.resolve_parent(path)?;
+        let resolved = self.tree.resolve(path)?;
         let mut node = Node::file(content, mode);
         node.mtime = self.mtime;
         if let Some(old) = self.tree.get(&resolved) {
             if old.is_dir() {
                 return Err(FsError::Path(format!(
-                    "cannot write file /{path}: it is a directory"
+                    "cannot write the file /{path}: /{resolved} is a directory"
                 )));
             }
             // Keep the owner and mode a package gave the file (e.g. /etc/passwd).
@@ -93,9 +94,10 @@ impl<'a> Writer<'a> {
         let resolved = self.tree.resolve(path)?;
         match self.tree.get(&resolved) {
             Some(n) if n.is_dir() => {}
-            Some(_) => {
+            Some(node) => {
                 return Err(FsError::Path(format!(
-                    "cannot create directory /{path}: a file is in the way"
+                    "cannot create the directory /{path}: /{resolved} is {}",
+                    crate::tree::describe(&node.kind)
                 )));
             }
             None => {
@@ -164,6 +166,8 @@ fn write_apk_database(
         0o644,
     )?;
     w.file("lib/apk/db/lock", Vec::new(), 0o600)?;
+    // `apk --initdb` makes the package cache directory; `apk cache` and `apk add` use it.
+    w.dir("var/cache/apk", 0o755)?;
     w.dir("etc/apk/keys", 0o755)?;
     let mut world: Vec<&str> = options
         .config
