@@ -207,7 +207,7 @@ fn merge_phrases(tokens: Vec<Token>) -> Vec<Token> {
         };
         match previous {
             // `custom:` names run to the next operator or parenthesis.
-            Some(p) if custom_open => {
+            Some(p) if custom_open && !names_a_license(&word) => {
                 p.push(' ');
                 p.push_str(&word);
             }
@@ -434,27 +434,53 @@ pub(crate) fn sanitize_idstring(s: &str) -> String {
 }
 
 /// Names that are not SPDX ids but say unambiguously which license they mean.
+const ALIASES: &[(&str, &[&str])] = &[
+    ("gpl", &["GPL-1.0-or-later"]),
+    ("lgpl", &["LGPL-2.0-or-later"]),
+    ("apache-2", &["Apache-2.0"]),
+    ("apache2", &["Apache-2.0"]),
+    ("artistic-2", &["Artistic-2.0"]),
+    ("artistic-perl-1.0", &["Artistic-1.0-Perl"]),
+    ("perlartistic", &["Artistic-1.0-Perl"]),
+    // "The same terms as Perl itself".
+    ("perl", &["Artistic-1.0-Perl", "GPL-1.0-or-later"]),
+    ("bsd2", &["BSD-2-Clause"]),
+    ("bsd3", &["BSD-3-Clause"]),
+    ("cc0", &["CC0-1.0"]),
+];
+
+/// Spellings of "public domain", which has no SPDX id: one LicenseRef for all of them.
+const PUBLIC_DOMAIN: &[&str] = &["pd", "publicdomain", "public-domain"];
+
 fn alias(base: &str, plus: bool, refs: &mut Refs) -> Option<Node> {
     let lower = base.to_ascii_lowercase();
-    let node = match lower.as_str() {
-        "gpl" => leaf("GPL-1.0-or-later", false, None),
-        "lgpl" => leaf("LGPL-2.0-or-later", false, None),
-        "apache-2" | "apache2" => leaf("Apache-2.0", plus, None),
-        "artistic-2" => leaf("Artistic-2.0", plus, None),
-        "artistic-perl-1.0" | "perlartistic" => leaf("Artistic-1.0-Perl", plus, None),
-        "perl" => Node::Or(vec![
-            leaf("Artistic-1.0-Perl", false, None),
-            leaf("GPL-1.0-or-later", false, None),
-        ]),
-        "bsd2" => leaf("BSD-2-Clause", plus, None),
-        "bsd3" => leaf("BSD-3-Clause", plus, None),
-        "cc0" => leaf("CC0-1.0", plus, None),
-        "pd" | "publicdomain" | "public-domain" => {
-            return Some(license_ref("Public-Domain", "Public Domain", refs));
-        }
-        _ => return None,
-    };
-    Some(node)
+    if PUBLIC_DOMAIN.contains(&lower.as_str()) {
+        return Some(license_ref("Public-Domain", "Public Domain", refs));
+    }
+    let (_, targets) = ALIASES.iter().find(|(name, _)| *name == lower)?;
+    let mut leaves: Vec<Node> = targets
+        .iter()
+        .filter_map(|t| find_license(t))
+        .map(|id| canonical(id, plus && targets.len() == 1))
+        .collect();
+    match leaves.len() {
+        0 => None,
+        1 => leaves.pop(),
+        _ => Some(Node::Or(leaves)),
+    }
+}
+
+/// Whether a word names a license by itself (so a `custom:` name does not swallow it).
+fn names_a_license(word: &str) -> bool {
+    let base = word
+        .strip_suffix('+')
+        .filter(|b| !b.is_empty())
+        .unwrap_or(word);
+    let lower = base.to_ascii_lowercase();
+    find_license(base).is_some()
+        || loose_gnu(base, false).is_some()
+        || ALIASES.iter().any(|(name, _)| *name == lower)
+        || PUBLIC_DOMAIN.contains(&lower.as_str())
 }
 
 fn find_license(name: &str) -> Option<spdx::LicenseId> {
@@ -674,6 +700,11 @@ mod tests {
             Some("Artistic-2.0")
         );
         assert_eq!(spdx("Apache-2.0 license").as_deref(), Some("Apache-2.0"));
+        assert_eq!(spdx("Apache-2+").as_deref(), Some("Apache-2.0+"));
+        assert_eq!(
+            spdx("Perl").as_deref(),
+            Some("Artistic-1.0-Perl OR GPL-1.0-or-later")
+        );
     }
 
     #[test]
@@ -693,6 +724,11 @@ mod tests {
             Some("LicenseRef-apk-custom-Ubuntu-Font-License-1.0")
         );
         assert_eq!(r.single_ref_name(), Some("custom:Ubuntu Font License 1.0"));
+        // A `custom:` name stops at a word that names a license.
+        assert_eq!(
+            spdx("custom:Foo Bar MIT GPLv2").as_deref(),
+            Some("LicenseRef-apk-custom-Foo-Bar AND MIT AND GPL-2.0-only")
+        );
         let r = license_expression("Public Domain and BSD");
         assert_eq!(
             r.spdx.as_deref(),
