@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rapko_apk::installed::InstalledPackage;
+use rapko_apk::PackageInfo;
 use rapko_config::{Arch, ImageConfiguration};
 use rapko_fs::{Node, PackageToInstall, Rootfs, RootfsOptions, Tree};
 use rapko_oci::{
@@ -14,6 +14,7 @@ use rapko_oci::{
 };
 use rapko_repo::Fetcher;
 
+use crate::cache::{self, CachedImage, CachedLayer, ImageCache};
 use crate::error::{BuildError, Result};
 use crate::layering::{LayerGroup, group_layers};
 use crate::plan::Plan;
@@ -26,8 +27,8 @@ pub struct ArchImage {
     pub manifest: Descriptor,
     pub config: Descriptor,
     pub layers: Vec<LayerInfo>,
-    /// The installed database, in install order (for SBOMs).
-    pub installed: Vec<InstalledPackage>,
+    /// The installed packages in install order, as their indexes describe them.
+    pub packages: Vec<PackageInfo>,
     /// Repository URL of each installed package, by position.
     pub package_urls: Vec<String>,
     /// Dependency edges between installed packages (positions).
@@ -35,7 +36,9 @@ pub struct ArchImage {
     /// `/etc/os-release` of the image, if any.
     pub os_release: Option<String>,
     /// Files under `/var/lib/db/sbom/` (packages' own SBOMs): (path, content).
-    pub embedded_sboms: Vec<(String, Vec<u8>)>,
+    pub embedded_sboms: Vec<(String, String)>,
+    /// True when the layers came from the cache of finished work.
+    pub reused: bool,
 }
 
 /// Everything an architecture's image build needs besides the plan.
@@ -46,19 +49,53 @@ pub struct ImageInputs<'a> {
     pub keys: Vec<(String, String)>,
     pub build_time: u64,
     pub gzip: GzipOptions,
+    /// Finished layers from earlier builds (none: always build).
+    pub cache: Option<&'a ImageCache>,
 }
 
-/// Fetches, installs and writes one architecture's image.
+/// Builds (or takes from the cache) one architecture's layers, then writes its config and
+/// manifest.
 pub fn build_arch_image(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<ArchImage> {
     let arch = plan.repos.arch;
-    let rootfs = build_rootfs(plan, inputs)?;
-    let groups = group_layers(&rootfs, inputs.config.layering.as_ref());
-    let layers = write_layers(&rootfs.tree, &groups, inputs)?;
-    let config = image_config(inputs.config, arch, &layers, &groups, inputs.build_time)?;
+    let key = cache::image_key(
+        plan,
+        inputs.config,
+        &inputs.keys,
+        inputs.build_time,
+        inputs.gzip,
+    );
+    let cached = inputs.cache.and_then(|c| c.load(&key, inputs.store));
+    let reused = cached.is_some();
+    let layers = match cached {
+        Some(layers) => {
+            tracing::info!("{arch}: layers reused from the cache ({key})");
+            layers
+        }
+        None => {
+            let layers = build_layers(plan, inputs)?;
+            if let Some(cache) = inputs.cache {
+                cache.save(&key, &layers, inputs.store);
+            }
+            layers
+        }
+    };
+    let infos: Vec<LayerInfo> = layers.layers.iter().map(CachedLayer::info).collect();
+    let descriptions: Vec<&str> = layers
+        .layers
+        .iter()
+        .map(|l| l.description.as_str())
+        .collect();
+    let config = image_config(
+        inputs.config,
+        arch,
+        &infos,
+        &descriptions,
+        inputs.build_time,
+    )?;
     let config_desc = inputs.store.put_config(&config)?;
     let mut manifest = ImageManifest::new(
         config_desc.clone(),
-        layers.iter().map(LayerInfo::descriptor).collect(),
+        infos.iter().map(LayerInfo::descriptor).collect(),
     );
     manifest.annotations = annotations(inputs.config, inputs.build_time);
     let manifest_desc = inputs
@@ -69,21 +106,63 @@ pub fn build_arch_image(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<ArchIma
         arch,
         manifest: manifest_desc,
         config: config_desc,
-        layers,
+        layers: infos,
+        packages: plan.packages.iter().map(|c| c.info.clone()).collect(),
+        package_urls: plan.packages.iter().map(|c| plan.package_url(c)).collect(),
+        depends_on: plan.packages.iter().map(|c| c.depends_on.clone()).collect(),
+        os_release: layers.os_release,
+        embedded_sboms: layers.embedded_sboms,
+        reused,
+    })
+}
+
+/// Fetches, installs and compresses: the work the cache saves.
+fn build_layers(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<CachedImage> {
+    let arch = plan.repos.arch;
+    let started = std::time::Instant::now();
+    let rootfs = build_rootfs(plan, inputs)?;
+    tracing::info!(
+        "{arch}: root filesystem with {} entries in {:?}",
+        rootfs.tree.len(),
+        started.elapsed()
+    );
+    let groups = group_layers(&rootfs, inputs.config.layering.as_ref());
+    let started = std::time::Instant::now();
+    let infos = write_layers(&rootfs.tree, &groups, inputs)?;
+    tracing::info!(
+        "{arch}: {} layer(s) written in {:?}",
+        infos.len(),
+        started.elapsed()
+    );
+    Ok(CachedImage {
+        layers: infos
+            .iter()
+            .zip(&groups)
+            .map(|(info, group)| CachedLayer {
+                digest: info.digest,
+                diff_id: info.diff_id,
+                size: info.size,
+                uncompressed_size: info.uncompressed_size,
+                description: group.description.clone(),
+            })
+            .collect(),
         os_release: read_file(&rootfs.tree, "etc/os-release")
             .or_else(|| read_file(&rootfs.tree, "usr/lib/os-release"))
             .map(|b| String::from_utf8_lossy(&b).into_owned()),
         embedded_sboms: embedded_sboms(&rootfs.tree),
-        package_urls: plan.packages.iter().map(|c| plan.package_url(c)).collect(),
-        depends_on: plan.packages.iter().map(|c| c.depends_on.clone()).collect(),
-        installed: rootfs.installed,
     })
 }
 
 /// Fetches the planned packages and builds the root filesystem in memory.
 pub fn build_rootfs(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<Rootfs> {
     let arch = plan.repos.arch;
+    let started = std::time::Instant::now();
     let packages = fetch(plan, inputs.fetcher)?;
+    tracing::info!(
+        "{arch}: {} packages fetched and verified in {:?}",
+        packages.len(),
+        started.elapsed()
+    );
     rapko_fs::build_rootfs(
         &packages,
         &RootfsOptions {
@@ -139,7 +218,7 @@ fn image_config(
     config: &ImageConfiguration,
     arch: Arch,
     layers: &[LayerInfo],
-    groups: &[LayerGroup],
+    descriptions: &[&str],
     build_time: u64,
 ) -> Result<ImageConfig> {
     let created = rfc3339_utc(i64::try_from(build_time).unwrap_or(i64::MAX));
@@ -151,13 +230,13 @@ fn image_config(
     image.created = Some(created.clone());
     image.variant = arch.oci_variant().map(str::to_owned);
     image.config = container_config(config)?;
-    image.history = groups
+    image.history = descriptions
         .iter()
-        .map(|g| History {
+        .map(|d| History {
             created: Some(created.clone()),
             created_by: Some(format!("rapko {}", env!("CARGO_PKG_VERSION"))),
             author: None,
-            comment: Some(g.description.clone()),
+            comment: Some((*d).to_owned()),
             empty_layer: false,
         })
         .collect();
@@ -227,11 +306,14 @@ fn read_file(tree: &Tree, path: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn embedded_sboms(tree: &Tree) -> Vec<(String, Vec<u8>)> {
+fn embedded_sboms(tree: &Tree) -> Vec<(String, String)> {
     tree.iter()
         .filter(|(p, _)| p.starts_with("var/lib/db/sbom/") && p.ends_with(".spdx.json"))
         .filter_map(|(p, n)| match &n.kind {
-            rapko_fs::NodeKind::File(c) => Some((format!("/{p}"), c.as_bytes().to_vec())),
+            rapko_fs::NodeKind::File(c) => Some((
+                format!("/{p}"),
+                String::from_utf8_lossy(c.as_bytes()).into_owned(),
+            )),
             _ => None,
         })
         .collect()

@@ -8,6 +8,7 @@
 //! Every step is a plain function over plain data (see [`plan`] and [`image`]); this crate
 //! adds the order, the concurrency and the choice of build time.
 
+pub mod cache;
 pub mod error;
 pub mod image;
 pub mod layering;
@@ -92,6 +93,7 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         Some(dir) => BlobStore::temporary_in(dir)?,
         None => BlobStore::temporary()?,
     };
+    let cache = cache::ImageCache::new(fetcher.cache_dir());
     let inputs = image::ImageInputs {
         config,
         fetcher: &fetcher,
@@ -99,6 +101,7 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         keys: keyring_files(&keyring),
         build_time,
         gzip: options.gzip,
+        cache: Some(&cache),
     };
     let images = per_arch_plans(&plans, |plan| {
         report(options, plan.repos.arch, Phase::Fetch);
@@ -131,7 +134,14 @@ pub fn plan_all(
 ) -> Result<Vec<Plan>> {
     per_arch(&config.archs_or_all(), |arch| {
         report(options, arch, Phase::Resolve);
-        plan_arch(fetcher, config, arch, keyring, options)
+        let started = std::time::Instant::now();
+        let plan = plan_arch(fetcher, config, arch, keyring, options)?;
+        tracing::info!(
+            "{arch}: {} packages planned in {:?}",
+            plan.packages.len(),
+            started.elapsed()
+        );
+        Ok(plan)
     })
 }
 
@@ -164,6 +174,7 @@ pub fn build_rootfs(
         keys: keyring_files(&keyring),
         build_time,
         gzip: options.gzip,
+        cache: None,
     };
     Ok((image::build_rootfs(&plan, &inputs)?, build_time))
 }
