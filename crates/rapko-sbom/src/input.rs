@@ -2,7 +2,7 @@
 //! to look up. Every field is what the build already knows; see [`crate`] for how it is
 //! written out.
 
-use rapko_apk::PackageInfo;
+use rapko_apk::{InstalledPackage, PackageInfo};
 
 /// The program that wrote the SBOM (`rapko` and its version).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +113,15 @@ pub struct IndexSbomInput {
     pub tool: Tool,
 }
 
+/// The SBOMs a package installed (`var/lib/db/sbom/*.spdx.json`, relative to the root), from
+/// its installed-database record: the files a builder or `rapko sbom` reads from the root
+/// filesystem and passes as [`SbomPackage::embedded_sboms`].
+pub fn embedded_sbom_paths(pkg: &InstalledPackage) -> Vec<String> {
+    pkg.file_paths()
+        .filter(|p| p.starts_with("var/lib/db/sbom/") && crate::embedded::is_spdx_path(p))
+        .collect()
+}
+
 /// Dependency edges found by matching each package's `depends` against the other packages'
 /// names and provides (with version constraints). A fallback for callers without resolver
 /// edges; conflicts (`!name`) are not edges.
@@ -164,6 +173,17 @@ mod tests {
                 .collect(),
             ..PackageInfo::default()
         }
+    }
+
+    #[test]
+    fn embedded_sbom_paths_from_the_installed_database() {
+        let db = "C:Q1AYNx2pLOAHRYZQgv3nM8TNtvRWY=\nP:hello\nV:2.12-r0\nA:x86_64\n\
+                  F:usr/bin\nR:hello\nF:var/lib/db/sbom\nR:hello-2.12-r0.spdx.json\nR:hello.json\n\n";
+        let installed = rapko_apk::installed::parse_installed(db).unwrap();
+        assert_eq!(
+            embedded_sbom_paths(&installed[0]),
+            vec!["var/lib/db/sbom/hello-2.12-r0.spdx.json".to_owned()]
+        );
     }
 
     #[test]

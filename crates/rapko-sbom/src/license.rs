@@ -1,6 +1,6 @@
 //! APK `L:` license fields as valid SPDX license expressions.
 //!
-//! Alpine's license fields are mostly SPDX expressions, but not all: 600 distinct values in
+//! Alpine's license fields are mostly SPDX expressions, but not all: 601 distinct values in
 //! the 3.19 indexes include deprecated ids (`GPL-2.0`, `LGPL-2.1+`), lowercase operators,
 //! space- or comma-separated lists without operators (`MIT BSD`), loose names
 //! (`GPLv2+`, `Public Domain`, `Artistic License 2.0`), `custom` and `custom:name`, and a few
@@ -11,10 +11,14 @@
 //! - `unknown`, `none`, `NOASSERTION` or an empty field: no expression (`NOASSERTION`).
 //! - Operators are case-insensitive; words written side by side (or separated by commas)
 //!   are joined with `AND`, because Alpine's old convention lists every license that applies.
+//!   Words that make one name are joined first: a `custom:` name runs to the next operator
+//!   or word that names a license, `Public Domain` is one word, a bare version joins the
+//!   word before it (`LGPL 2.1`), and the word `license` is dropped (`Artistic License 2.0`).
 //! - A word is an SPDX license id (matched case-insensitively, written in the list's case).
 //!   Deprecated GNU ids become `-only`/`-or-later` (`GPL-2.0` → `GPL-2.0-only`, `LGPL-2.1+` →
 //!   `LGPL-2.1-or-later`); the deprecated `GPL-2.0-with-classpath-exception` kind becomes
-//!   `GPL-2.0-only WITH Classpath-exception-2.0`. Loose GNU spellings (`GPLv2+`,
+//!   `GPL-2.0-only WITH Classpath-exception-2.0` (and `eCos-2.0`, which the SPDX tools read
+//!   as an exception, `GPL-2.0-or-later WITH eCos-exception-2.0`). Loose GNU spellings (`GPLv2+`,
 //!   `GPL-3-or-later`) are read as the GNU id they name. An unversioned `GPL`/`LGPL` is
 //!   `GPL-1.0-or-later`/`LGPL-2.0-or-later`, which is what those licenses themselves say
 //!   an unversioned reference means. A few unambiguous aliases are mapped (`Apache-2` →
