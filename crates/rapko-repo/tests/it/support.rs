@@ -285,6 +285,7 @@ fn accept_loop(
 fn serve_connection(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     // Bounds a connection the client abandons.
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -346,9 +347,10 @@ fn write_reply(writer: &mut TcpStream, reply: &Reply) -> bool {
         Fault::CutAfter(n) => &reply.body[..n.min(reply.body.len())],
         _ => &reply.body[..],
     };
-    let sent = writer
-        .write_all(head.as_bytes())
-        .and_then(|()| writer.write_all(body));
+    // One write: a head and a body written apart wait on Nagle and delayed ACKs (~40 ms).
+    let mut message = head.into_bytes();
+    message.extend_from_slice(body);
+    let sent = writer.write_all(&message);
     let _ = writer.flush();
     sent.is_ok() && !matches!(reply.fault, Fault::CutAfter(_))
 }
