@@ -17,7 +17,7 @@ pub enum BuildError {
     Resolve {
         arch: String,
         #[source]
-        source: rapko_solve::ResolveError,
+        source: Box<rapko_solve::ResolveError>,
     },
     #[error("cannot build the root filesystem for {arch}: {source}")]
     Rootfs {

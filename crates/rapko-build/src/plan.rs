@@ -120,7 +120,7 @@ pub fn resolve(repos: ArchRepos, world: &[Dependency]) -> Result<Plan> {
         .resolve(world)
         .map_err(|source| BuildError::Resolve {
             arch: repos.arch.to_string(),
-            source,
+            source: Box::new(source),
         })?;
     let packages = resolution
         .packages
