@@ -158,10 +158,10 @@ impl DockerConfig {
 
     /// The credentials for `registry` (a host as in a [`crate::Reference`]), if any.
     pub fn credentials(&self, registry: &str) -> Result<Option<Credentials>> {
-        if let Some(helper) = self.helper_for(registry) {
-            if let Some(creds) = self.helper_get(&helper, registry)? {
-                return Ok(Some(creds));
-            }
+        if let Some(helper) = self.helper_for(registry)
+            && let Some(creds) = self.helper_get(&helper, registry)?
+        {
+            return Ok(Some(creds));
         }
         match self.auth_entry(registry) {
             Some((key, entry)) => self.parse_entry(&key, entry),

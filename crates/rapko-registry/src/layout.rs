@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 const MAX_DEPTH: usize = 8;
 
 /// Which image of a layout to push.
+// Made once per push: boxing the descriptor would only make callers write Box::new.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Root {
     /// This manifest or index (as the build returned it); `index.json` is not read, so

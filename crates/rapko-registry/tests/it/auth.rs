@@ -1,0 +1,133 @@
+//! A registry with htpasswd basic auth: login, docker config credentials, and the
+//! errors without or with wrong credentials.
+
+use rapko_registry::{
+    Auth, Credentials, DockerConfig, Error, Options, PushRequest, Root, StoredIn, blocking,
+};
+
+use crate::support::{Registry, fast_options, single_arch, skopeo_raw};
+
+const USER: &str = "alice";
+const PASSWORD: &str = "s3cret-Pa55";
+
+fn with_config(dir: &std::path::Path) -> Options {
+    Options {
+        auth: Auth::Config(DockerConfig::in_dir(dir).unwrap()),
+        ..fast_options()
+    }
+}
+
+#[test]
+fn login_then_push_with_the_stored_credentials() {
+    let Some(_) = rapko_test::require_tool("skopeo") else {
+        return;
+    };
+    let Some(reg) = Registry::start_with_htpasswd(USER, PASSWORD) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut config = DockerConfig::in_dir(home.path()).unwrap();
+    let stored = blocking::login(
+        &reg.addr(),
+        &Credentials::new(USER, PASSWORD),
+        &mut config,
+        &fast_options(),
+    )
+    .unwrap();
+    assert_eq!(stored, StoredIn::File(home.path().join("config.json")));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("config.json")).unwrap()).unwrap();
+    assert!(doc["auths"][reg.addr()]["auth"].is_string(), "{doc}");
+
+    let image = single_arch(&[("etc/secret", b"x\n")]);
+    let dest = format!("{}/private/app:v1", reg.addr());
+    let request = PushRequest::new(&image.layout, Root::Sole, vec![dest.parse().unwrap()]);
+    blocking::push(&request, &with_config(home.path())).unwrap();
+    let creds = format!("{USER}:{PASSWORD}");
+    assert_eq!(skopeo_raw(&dest, Some(&creds)), image.blob(&image.root));
+
+    // After logout the same push is refused, with a message that says what to do.
+    assert!(blocking::logout(&reg.addr(), &mut config).unwrap());
+    let err = blocking::push(&request, &with_config(home.path())).unwrap_err();
+    assert!(matches!(err, Error::AuthRequired { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&reg.addr()) && msg.contains(&format!("rapko login {}", reg.addr())),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wrong_or_missing_credentials_fail_clearly() {
+    let Some(reg) = Registry::start_with_htpasswd(USER, PASSWORD) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut config = DockerConfig::in_dir(home.path()).unwrap();
+    let err = blocking::login(
+        &reg.addr(),
+        &Credentials::new(USER, "wrong-password"),
+        &mut config,
+        &fast_options(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::AuthRejected { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("rejected the credentials of user \"alice\"") && msg.contains(&reg.addr()),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("wrong-password"),
+        "never show a password: {msg}"
+    );
+    assert!(
+        !home.path().join("config.json").exists(),
+        "a failed login stores nothing"
+    );
+
+    let image = single_arch(&[("etc/x", b"x\n")]);
+    let request = PushRequest::new(
+        &image.layout,
+        Root::Sole,
+        vec![format!("{}/app:v1", reg.addr()).parse().unwrap()],
+    );
+    // Anonymous.
+    let err = blocking::push(&request, &fast_options()).unwrap_err();
+    assert!(matches!(err, Error::AuthRequired { .. }), "{err}");
+    assert!(err.to_string().contains("repository app"), "{err}");
+    // Wrong password from the docker config.
+    std::fs::write(
+        home.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YWxpY2U6bm9wZQ=="}}}}}}"#,
+            reg.addr()
+        ),
+    )
+    .unwrap();
+    let err = blocking::push(&request, &with_config(home.path())).unwrap_err();
+    assert!(
+        matches!(err, Error::AuthRejected { ref username, .. } if username == USER),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn basic_credentials_given_directly() {
+    let Some(reg) = Registry::start_with_htpasswd(USER, PASSWORD) else {
+        return;
+    };
+    let image = single_arch(&[("etc/x", b"direct\n")]);
+    let request = PushRequest::new(
+        &image.layout,
+        Root::Sole,
+        vec![format!("{}/direct:v1", reg.addr()).parse().unwrap()],
+    );
+    let options = Options {
+        auth: Auth::Basic(Credentials::new(USER, PASSWORD)),
+        ..fast_options()
+    };
+    let report = blocking::push(&request, &options).unwrap();
+    assert_eq!(report.blobs_uploaded, 2);
+}
