@@ -65,7 +65,7 @@ mod util;
 pub use error::{Error, Result};
 pub use input::{
     EmbeddedSbom, ImageSbomInput, IndexImage, IndexSbomInput, Layer, SbomPackage, Tool,
-    dependency_edges,
+    dependency_edges, embedded_sbom_paths,
 };
 pub use license::{LicenseRef, LicenseResult, license_expression};
 pub use model::{ImageSbom, NAMESPACE_BASE};
