@@ -23,7 +23,7 @@ pub enum BuildError {
     Rootfs {
         arch: String,
         #[source]
-        source: rapko_fs::FsError,
+        source: Box<rapko_fs::FsError>,
     },
     #[error("cannot write the image: {0}")]
     Store(#[from] rapko_oci::StoreError),

@@ -175,7 +175,7 @@ pub fn build_rootfs(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<Rootfs> {
     )
     .map_err(|source| BuildError::Rootfs {
         arch: arch.to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 

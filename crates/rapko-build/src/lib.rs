@@ -43,7 +43,7 @@ pub trait Reporter: Send + Sync {
 }
 
 /// How to build, beyond the configuration.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct BuildOptions {
     pub fetch: FetchOptions,
     /// The build time in seconds since the epoch (`SOURCE_DATE_EPOCH` or `--build-date`);
@@ -56,19 +56,6 @@ pub struct BuildOptions {
     /// Where the blob store's temporary directory goes (next to the output, so the final
     /// rename never crosses file systems).
     pub work_dir: Option<PathBuf>,
-}
-
-impl Default for BuildOptions {
-    fn default() -> Self {
-        BuildOptions {
-            fetch: FetchOptions::default(),
-            build_time: None,
-            lockfile: None,
-            gzip: GzipOptions::default(),
-            reporter: None,
-            work_dir: None,
-        }
-    }
 }
 
 /// A finished build: blobs in a store, one image per architecture, and the root to tag.
