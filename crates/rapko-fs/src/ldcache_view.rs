@@ -11,6 +11,8 @@ use crate::ldcache::{self, EntryKind, LdArch, LdCacheOptions, LibraryTree, LinkC
 use crate::rootfs::Writer;
 use crate::tree::{Node, NodeKind, Tree};
 
+const CACHE: &str = "etc/ld.so.cache";
+
 /// Read-only view of a [`Tree`] for the cache builder: absolute paths in, literal lookups
 /// (the builder resolves symlinks itself), hard links read as the file they share.
 #[derive(Clone, Copy, Debug)]
@@ -81,7 +83,12 @@ pub fn write_ld_so_cache(w: &mut Writer<'_>, apk_arch: &str) -> Result<()> {
     for change in &result.link_changes {
         apply_link_change(w, change)?;
     }
-    w.file("etc/ld.so.cache", result.cache, 0o644)?;
+    w.file(CACHE, result.cache, 0o644)?;
+    // ldconfig renames a new file into place: root 0644 whatever a package shipped there.
+    let resolved = w.tree.resolve(CACHE)?;
+    if let Some(node) = w.tree.get_mut(&resolved) {
+        (node.mode, node.uid, node.gid) = (0o644, 0, 0);
+    }
     tracing::debug!("/etc/ld.so.cache: {} libraries", result.entries.len());
     Ok(())
 }
