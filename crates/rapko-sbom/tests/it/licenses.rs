@@ -76,8 +76,15 @@ fn every_real_license_value_validates() {
     let dir = tempfile::tempdir().unwrap();
     let spdx = sbom.spdx_json().unwrap();
     let cdx = sbom.cyclonedx_json().unwrap();
-    validate_spdx(&write(dir.path(), "licenses.spdx.json", &spdx));
-    validate_cyclonedx(&write(dir.path(), "licenses.cdx.json", &cdx));
+    let (spdx_file, cdx_file) = (
+        write(dir.path(), "licenses.spdx.json", &spdx),
+        write(dir.path(), "licenses.cdx.json", &cdx),
+    );
+    // The validators take ~9 s each on 601 packages: run them side by side.
+    std::thread::scope(|s| {
+        s.spawn(|| validate_cyclonedx(&cdx_file));
+        validate_spdx(&spdx_file);
+    });
 
     // Each package carries its mapping: the expression in SPDX, NOASSERTION plus the raw
     // field when there is none.
