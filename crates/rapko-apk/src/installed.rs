@@ -556,10 +556,16 @@ impl InstalledReader {
                     current_file(pkg, self.dir, self.has_file).ok_or("Z: before any R: file")?;
                 file.checksum = Some(parse_q1(value).map_err(|e| format!("Z: {e}"))?);
             }
+            b'r' => {
+                // apk appends each r: line (a record can get several, see write_installed).
+                let mut parsed = PackageInfo::default();
+                set_index_field(&mut parsed, b'r', value)?;
+                pkg.info.replaces.extend(parsed.replaces);
+            }
             b's' => pkg.repository_tag = Some(value.to_owned()),
             b'f' => pkg.flags = parse_flags(value)?,
             key @ (b'C' | b'P' | b'V' | b'A' | b'T' | b'U' | b'L' | b'o' | b'm' | b'c' | b't'
-            | b'S' | b'I' | b'k' | b'q' | b'D' | b'p' | b'i' | b'r') => {
+            | b'S' | b'I' | b'k' | b'q' | b'D' | b'p' | b'i') => {
                 set_index_field(&mut pkg.info, key, value)?;
             }
             other => {
