@@ -194,6 +194,7 @@ fn fetch(plan: &Plan, fetcher: &Fetcher) -> Result<Vec<PackageToInstall>> {
             info: f.info,
             package: f.parsed,
             bytes: Arc::from(f.bytes),
+            path: f.path,
             repository_tag: plan.repos.indexes[chosen.repository].spec.tag.clone(),
         })
         .collect())
@@ -301,7 +302,7 @@ pub fn platform(arch: Arch) -> Platform {
 fn read_file(tree: &Tree, path: &str) -> Option<Vec<u8>> {
     let resolved = tree.resolve(path).ok()?;
     match &tree.get(&resolved)?.kind {
-        rapko_fs::NodeKind::File(c) => Some(c.as_bytes().to_vec()),
+        rapko_fs::NodeKind::File(c) => c.bytes().ok().map(|b| b.to_vec()),
         _ => None,
     }
 }
@@ -312,7 +313,7 @@ fn embedded_sboms(tree: &Tree) -> Vec<(String, String)> {
         .filter_map(|(p, n)| match &n.kind {
             rapko_fs::NodeKind::File(c) => Some((
                 format!("/{p}"),
-                String::from_utf8_lossy(c.as_bytes()).into_owned(),
+                String::from_utf8_lossy(&c.bytes().ok()?).into_owned(),
             )),
             _ => None,
         })

@@ -70,7 +70,10 @@ pub struct Build {
 
 /// Builds the images of `config` for its architectures.
 pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Build> {
-    let fetcher = Fetcher::new(options.fetch.clone())?;
+    let fetcher = Fetcher::new(FetchOptions {
+        release_bytes: true,
+        ..options.fetch.clone()
+    })?;
     let keyring = plan::load_keyring(&fetcher, config)?;
     let plans = plan_all(&fetcher, config, &keyring, options)?;
     let build_time = options

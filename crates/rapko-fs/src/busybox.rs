@@ -79,7 +79,7 @@ fn listed_applets(w: &Writer<'_>) -> Vec<(String, Vec<String>)> {
             tracing::warn!("/{list_path} lists applets of {name}, but no such binary is installed");
             continue;
         };
-        let text = String::from_utf8_lossy(w.read(&list_path).unwrap_or_default());
+        let text = String::from_utf8_lossy(&w.read(&list_path).unwrap_or_default()).into_owned();
         lists.push((target, parse_paths_list(&text)));
     }
     lists
@@ -100,7 +100,7 @@ pub fn parse_paths_list(text: &str) -> Vec<String> {
 fn applets_of_binary(w: &Writer<'_>) -> Option<(String, Vec<String>)> {
     let target = binary_path(w, "busybox")?;
     let binary = w.read(&target)?;
-    match applets_from_binary(binary) {
+    match applets_from_binary(&binary) {
         Some(applets) => Some((target, applets)),
         None => {
             tracing::warn!(

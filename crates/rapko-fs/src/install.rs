@@ -30,7 +30,7 @@ use rapko_apk::{ApkPackage, DataEntry, EntryKind, PackageInfo};
 use rayon::prelude::*;
 
 use crate::error::{FsError, Result};
-use crate::tree::{Content, Node, NodeKind, Tree, describe};
+use crate::tree::{Content, Node, NodeKind, Spool, Tree, describe};
 
 /// A fetched, verified package ready to install.
 #[derive(Clone, Debug)]
@@ -39,8 +39,11 @@ pub struct PackageToInstall {
     pub info: PackageInfo,
     /// The parsed package head (has `.PKGINFO`'s `replaces`, `triggers`, scripts).
     pub package: ApkPackage,
-    /// The whole `.apk` file.
+    /// The whole `.apk` file, or empty when `path` holds it (read again when installing,
+    /// so a big image never has all its packages in memory at once).
     pub bytes: Arc<[u8]>,
+    /// The `.apk` file on disk (a local repository's file or the cache entry).
+    pub path: Option<std::path::PathBuf>,
     /// The tag of the repository it came from when pinned (`pkg@tag`), for `s:`.
     pub repository_tag: Option<String>,
 }
@@ -52,9 +55,10 @@ pub fn install_packages(
     tree: &mut Tree,
     packages: &[PackageToInstall],
 ) -> Result<Vec<InstalledPackage>> {
-    let decoded: Vec<Vec<DataEntry>> = packages
+    let spool = Spool::new().map_err(FsError::Write)?;
+    let decoded: Vec<Vec<Decoded>> = packages
         .par_iter()
-        .map(read_entries)
+        .map(|p| read_entries(p, &spool))
         .collect::<Result<_>>()?;
     let mut installer = Installer {
         tree,
@@ -69,17 +73,47 @@ pub fn install_packages(
     Ok(installer.records)
 }
 
-fn read_entries(p: &PackageToInstall) -> Result<Vec<DataEntry>> {
+/// A data entry with its content moved out (and spooled to disk when big).
+type Decoded = (DataEntry, Option<Content>);
+
+/// Inflates a package's data member once, keeping file contents as [`Content`].
+fn read_entries(p: &PackageToInstall, spool: &Arc<Spool>) -> Result<Vec<Decoded>> {
+    let package_err = |source| FsError::Package {
+        package: p.info.name_version(),
+        source,
+    };
+    let from_disk;
+    let bytes: &[u8] = match &p.path {
+        Some(path) if p.bytes.is_empty() => {
+            from_disk = std::fs::read(path).map_err(|source| FsError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            &from_disk
+        }
+        _ => &p.bytes,
+    };
     let mut entries = Vec::new();
     p.package
-        .data_entries(&p.bytes, |e| {
-            entries.push(e);
+        .data_entries(bytes, |mut e| {
+            let content = match e.kind {
+                EntryKind::File => {
+                    let data = std::mem::take(&mut e.content);
+                    let sha1 = e.sha1.unwrap_or_else(|| {
+                        sha1::Digest::finalize(<sha1::Sha1 as sha1::Digest>::new_with_prefix(&data))
+                            .into()
+                    });
+                    Some(
+                        Content::with_sha1(data, sha1, Some(spool))
+                            .map_err(rapko_apk::Error::Io)?,
+                    )
+                }
+                _ => None,
+            };
+            entries.push((e, content));
             Ok(())
         })
-        .map_err(|source| FsError::Package {
-            package: p.info.name_version(),
-            source,
-        })?;
+        .map_err(package_err)?;
     Ok(entries)
 }
 
@@ -120,16 +154,16 @@ struct Installer<'a> {
 }
 
 impl Installer<'_> {
-    fn merge_package(&mut self, index: usize, entries: Vec<DataEntry>) -> Result<()> {
+    fn merge_package(&mut self, index: usize, entries: Vec<Decoded>) -> Result<()> {
         let package = self.packages[index].info.name_version();
-        for entry in entries {
-            self.merge_entry(index, &entry)
+        for (entry, content) in entries {
+            self.merge_entry(index, &entry, content)
                 .map_err(|e| in_package(&package, e))?;
         }
         Ok(())
     }
 
-    fn merge_entry(&mut self, index: usize, entry: &Entry) -> Result<()> {
+    fn merge_entry(&mut self, index: usize, entry: &Entry, content: Option<Content>) -> Result<()> {
         if skipped_by_apk(entry) {
             return Ok(());
         }
@@ -145,7 +179,7 @@ impl Installer<'_> {
             self.records[index].add_entry(entry);
             return Ok(());
         }
-        let node = self.node_for(index, entry)?;
+        let node = self.node_for(index, entry, content)?;
         let link_target = match &node.kind {
             NodeKind::Hardlink(target) => Some(target.clone()),
             _ => None,
@@ -302,9 +336,9 @@ fn apply_meta(node: &mut Node, entry: &DataEntry, owner: usize) {
 }
 
 impl Installer<'_> {
-    fn node_for(&self, owner: usize, entry: &DataEntry) -> Result<Node> {
+    fn node_for(&self, owner: usize, entry: &DataEntry, content: Option<Content>) -> Result<Node> {
         let kind = match &entry.kind {
-            EntryKind::File => NodeKind::File(Content::new(entry.content.as_slice())),
+            EntryKind::File => NodeKind::File(content.unwrap_or_else(|| Content::new(Vec::new()))),
             EntryKind::Directory => NodeKind::Directory,
             EntryKind::Symlink(t) => NodeKind::Symlink(t.clone()),
             EntryKind::Hardlink(target) => self.hardlink_kind(owner, entry, target)?,

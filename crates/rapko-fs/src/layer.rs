@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::tree::{Node, NodeKind, Tree};
+use crate::tree::{Content, Node, NodeKind, Tree};
 
 /// Writes the nodes `select` accepts, plus every ancestor directory they need, as a tar
 /// stream ending with the two zero blocks. `mtime_clamp` caps every mtime (the build time),
@@ -67,39 +67,33 @@ impl<W: Write> TarWriter<W> {
                         node,
                         tar::EntryType::Directory,
                         None,
-                        &[],
+                        None,
                     )?;
                 }
                 Ok(())
             }
             NodeKind::File(content) => match self.link_redirect.get(path).cloned() {
-                Some(first) => self.entry(path, node, tar::EntryType::Link, Some(&first), &[]),
-                None => self.entry(
-                    path,
-                    node,
-                    tar::EntryType::Regular,
-                    None,
-                    content.as_bytes(),
-                ),
+                Some(first) => self.entry(path, node, tar::EntryType::Link, Some(&first), None),
+                None => self.entry(path, node, tar::EntryType::Regular, None, Some(content)),
             },
             NodeKind::Symlink(target) => {
-                self.entry(path, node, tar::EntryType::Symlink, Some(target), &[])
+                self.entry(path, node, tar::EntryType::Symlink, Some(target), None)
             }
             NodeKind::Hardlink(target) => self.hardlink(tree, path, node, target),
-            NodeKind::CharDevice { .. } => self.entry(path, node, tar::EntryType::Char, None, &[]),
+            NodeKind::CharDevice { .. } => self.entry(path, node, tar::EntryType::Char, None, None),
             NodeKind::BlockDevice { .. } => {
-                self.entry(path, node, tar::EntryType::Block, None, &[])
+                self.entry(path, node, tar::EntryType::Block, None, None)
             }
-            NodeKind::Fifo => self.entry(path, node, tar::EntryType::Fifo, None, &[]),
+            NodeKind::Fifo => self.entry(path, node, tar::EntryType::Fifo, None, None),
         }
     }
 
     fn hardlink(&mut self, tree: &Tree, path: &str, node: &Node, target: &str) -> io::Result<()> {
         if let Some(first) = self.link_redirect.get(target).cloned() {
-            return self.entry(path, node, tar::EntryType::Link, Some(&first), &[]);
+            return self.entry(path, node, tar::EntryType::Link, Some(&first), None);
         }
         if target < path {
-            return self.entry(path, node, tar::EntryType::Link, Some(target), &[]);
+            return self.entry(path, node, tar::EntryType::Link, Some(target), None);
         }
         // The link sorts before its target: write the content here, and the target later
         // as a link to this path. Mode, owner and xattrs are the file's (one inode), so a
@@ -118,13 +112,7 @@ impl<W: Write> TarWriter<W> {
         };
         self.link_redirect
             .insert(target.to_owned(), path.to_owned());
-        self.entry(
-            path,
-            file,
-            tar::EntryType::Regular,
-            None,
-            content.as_bytes(),
-        )
+        self.entry(path, file, tar::EntryType::Regular, None, Some(content))
     }
 
     fn entry(
@@ -133,7 +121,7 @@ impl<W: Write> TarWriter<W> {
         node: &Node,
         kind: tar::EntryType,
         link: Option<&str>,
-        content: &[u8],
+        content: Option<&Content>,
     ) -> io::Result<()> {
         let mut header = tar::Header::new_ustar();
         let mut pax: Vec<(String, Vec<u8>)> = Vec::new();
@@ -156,7 +144,8 @@ impl<W: Write> TarWriter<W> {
         set_id(&mut header, &mut pax, "uid", node.uid)?;
         set_id(&mut header, &mut pax, "gid", node.gid)?;
         header.set_mtime(node.mtime.min(self.mtime_clamp));
-        header.set_size(content.len() as u64);
+        let size = content.map_or(0, Content::len);
+        header.set_size(size);
         if let NodeKind::CharDevice { major, minor } | NodeKind::BlockDevice { major, minor } =
             node.kind
         {
@@ -168,8 +157,10 @@ impl<W: Write> TarWriter<W> {
         }
         header.set_cksum();
         self.out.write_all(header.as_bytes())?;
-        self.out.write_all(content)?;
-        pad(&mut self.out, content.len() as u64)
+        if let Some(content) = content {
+            content.write_to(&mut self.out)?;
+        }
+        pad(&mut self.out, size)
     }
 
     fn pax_header(&mut self, path: &str, records: &[(String, Vec<u8>)]) -> io::Result<()> {

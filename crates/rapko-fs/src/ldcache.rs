@@ -95,7 +95,7 @@ impl LibraryTree for crate::tree::Tree {
         // A hard link names another path of the tree; follow a short chain of them.
         for _ in 0..8 {
             match &self.get(rel)?.kind {
-                NodeKind::File(content) => return Some(Cow::Borrowed(content.as_bytes())),
+                NodeKind::File(content) => return content.bytes().ok(),
                 NodeKind::Hardlink(target) => rel = target.trim_start_matches('/'),
                 _ => return None,
             }

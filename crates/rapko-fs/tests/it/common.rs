@@ -25,6 +25,7 @@ pub fn to_install(apk: &BuiltApk) -> PackageToInstall {
         info,
         package: ApkPackage::parse(&apk.bytes).expect("package parses"),
         bytes: Arc::from(apk.bytes.clone()),
+        path: None,
         repository_tag: None,
     }
 }
@@ -38,6 +39,7 @@ pub fn fixture_package(rel: &str) -> PackageToInstall {
         info: package.info.clone(),
         package,
         bytes: Arc::from(bytes),
+        path: None,
         repository_tag: None,
     }
 }
@@ -123,7 +125,7 @@ pub fn rootfs_err(apks: &[BuiltApk], yaml: &str) -> String {
 }
 
 /// The content of the regular file at `path` (following a hard link), panicking otherwise.
-pub fn content<'t>(tree: &'t Tree, path: &str) -> &'t [u8] {
+pub fn content(tree: &Tree, path: &str) -> Vec<u8> {
     let node = tree
         .get(path)
         .unwrap_or_else(|| panic!("/{path} is not in the tree"));
@@ -132,7 +134,7 @@ pub fn content<'t>(tree: &'t Tree, path: &str) -> &'t [u8] {
         _ => node,
     };
     match &node.kind {
-        NodeKind::File(c) => c.as_bytes(),
+        NodeKind::File(c) => c.bytes().expect("content readable").into_owned(),
         other => panic!("/{path} is {other:?}, not a file"),
     }
 }
@@ -146,7 +148,7 @@ pub fn symlink_target<'t>(tree: &'t Tree, path: &str) -> &'t str {
 
 /// The text of a file of the tree.
 pub fn text(tree: &Tree, path: &str) -> String {
-    String::from_utf8_lossy(content(tree, path)).into_owned()
+    String::from_utf8_lossy(&content(tree, path)).into_owned()
 }
 
 /// The files a package's database record lists, sorted.

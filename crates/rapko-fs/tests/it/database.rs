@@ -68,7 +68,7 @@ fn scripts_triggers_world_repositories_keys_and_arch_are_written() {
         .build();
     let rootfs = rootfs(&[p, q], CONFIG);
     let tree = &rootfs.tree;
-    let scripts = read_scripts_tar(content(tree, "lib/apk/db/scripts.tar")).unwrap();
+    let scripts = read_scripts_tar(&content(tree, "lib/apk/db/scripts.tar")).unwrap();
     let names: Vec<String> = scripts.iter().map(|s| s.file_name()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names[0].starts_with("zeta-1.0-r0.Q1") && names[0].ends_with(".post-install"));

@@ -243,7 +243,7 @@ fn glibc_images_get_the_ld_so_cache_and_musl_images_none() {
         .map(|n| fixture_package(&format!("glibc-distro/main/x86_64/{n}.apk")))
         .collect();
     let rootfs = rootfs_of(&packages, NO_CONFIG).unwrap();
-    let cache = read_ld_so_cache(content(&rootfs.tree, "etc/ld.so.cache")).unwrap();
+    let cache = read_ld_so_cache(&content(&rootfs.tree, "etc/ld.so.cache")).unwrap();
     let lookup = |soname: &str| {
         cache
             .entries
