@@ -395,7 +395,8 @@ fn leaf(license: &str, plus: bool, exception: Option<&str>) -> Node {
 /// Resolves one license word to an SPDX id, an alias's expression, or a LicenseRef.
 fn resolve_word(word: &str, refs: &mut Refs) -> Node {
     if let Some(rest) = word.strip_prefix("LicenseRef-") {
-        return license_ref(rest, word, refs);
+        // Our own ids stay as they are, so the mapping of a mapped expression is itself.
+        return license_ref(rest.strip_prefix("apk-").unwrap_or(rest), word, refs);
     }
     let (base, plus) = match word.strip_suffix('+') {
         Some(b) if !b.is_empty() => (b, true),
@@ -788,6 +789,21 @@ mod tests {
             assert_eq!(r.spdx, None, "{raw:?}");
             assert!(r.refs.is_empty());
             assert_eq!(r.raw, raw.trim());
+        }
+    }
+
+    #[test]
+    fn mapping_a_mapped_expression_changes_nothing() {
+        for raw in [
+            "MIT custom",
+            "GPL-2.0+ OR (LGPL 2.1 AND Public Domain)",
+            "custom:Ubuntu Font License 1.0",
+            "(GPL-2.0-only AND MIT) WITH Font-exception-2.0",
+            "Perl",
+            "LicenseRef-KDE-Accepted-GPL",
+        ] {
+            let once = spdx(raw).unwrap();
+            assert_eq!(spdx(&once).as_deref(), Some(once.as_str()), "{raw}");
         }
     }
 
