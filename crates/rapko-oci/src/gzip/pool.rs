@@ -61,19 +61,25 @@ pub(super) fn compress_block(level: u32, mut job: Job) -> io::Result<Done> {
     // space available, so the output must not depend on a recycled buffer's capacity.
     job.out.clear();
     job.out.reserve(deflate_bound(job.data.len()));
-    let start = c.total_in();
     loop {
-        let consumed = usize::try_from(c.total_in() - start).unwrap_or(usize::MAX);
+        let before = (c.total_in(), c.total_out());
+        let consumed = usize::try_from(before.0).unwrap_or(usize::MAX);
         let input = job.data.get(consumed..).unwrap_or_default();
         let status = c
             .compress_vec(input, &mut job.out, flush)
             .map_err(io::Error::other)?;
-        let all_in = c.total_in() - start == job.data.len() as u64;
+        let all_in = c.total_in() == job.data.len() as u64;
         let room_left = job.out.len() < job.out.capacity();
         match status {
             Status::StreamEnd => break,
             // A sync flush is complete once all input is in and output space remains.
             Status::Ok | Status::BufError if !job.last && all_in && room_left => break,
+            // Stuck with room to spare: cannot happen with zlib, but never spin on it.
+            Status::Ok | Status::BufError
+                if room_left && before == (c.total_in(), c.total_out()) =>
+            {
+                return Err(io::Error::other("deflate made no progress on a block"));
+            }
             Status::Ok | Status::BufError => job.out.reserve(job.out.capacity().max(4096)),
         }
     }

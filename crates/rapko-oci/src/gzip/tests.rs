@@ -247,3 +247,26 @@ fn trailer_window() {
     }
     assert_eq!(&last, b"cdefghij");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any input, level, block size and thread count round-trips, and the thread count
+    /// never changes the bytes.
+    #[test]
+    fn any_input_round_trips_deterministically(
+        seed in 0u64..1000,
+        len in 0usize..300_000,
+        level in 0u32..=9,
+        block_kib in 32usize..=96,
+        threads in 2usize..=4,
+    ) {
+        let data = sample(len, seed);
+        let base = opts(level, 1).with_block_size(block_kib * 1024);
+        let (one, info) = gzip_bytes(&data, base).unwrap();
+        let (many, _) = gzip_bytes(&data, base.with_threads(threads)).unwrap();
+        proptest::prop_assert!(one == many);
+        proptest::prop_assert_eq!(gunzip(&one), data);
+        proptest::prop_assert_eq!(info.uncompressed_size, len as u64);
+    }
+}
