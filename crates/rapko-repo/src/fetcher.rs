@@ -661,7 +661,7 @@ fn verify(bytes: &[u8], checksum: Option<&ControlChecksum>) -> rapko_apk::Result
     if let Some(expected) = checksum {
         parsed.verify_checksum(expected)?;
     }
-    let _ = parsed.verify_datahash(bytes, true);
+    parsed.verify_datahash(bytes, true)?;
     Ok(parsed)
 }
 
