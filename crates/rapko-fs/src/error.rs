@@ -10,7 +10,7 @@ pub enum FsError {
     Escape { path: String },
     #[error("too many levels of symlinks resolving {path:?}")]
     SymlinkLoop { path: String },
-    #[error("cannot create {path:?}: its parent {parent:?} is {kind}, not a directory")]
+    #[error("cannot create /{path}: its parent /{parent} is {kind}, not a directory")]
     NotADirectory {
         path: String,
         parent: String,

@@ -2,6 +2,9 @@
 //! rules, the files and database they leave, what the scripts would have done, `paths` and
 //! `accounts`, and a few checks against the real packages in ../shared/fixtures.
 
+// Test helpers panic on purpose: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod accounts;
 mod common;
 mod database;
