@@ -150,7 +150,9 @@ impl LoadedIndex {
 pub struct FetchedPackage {
     /// The index record it was asked for by.
     pub info: PackageInfo,
-    /// The whole `.apk` file.
+    /// The whole `.apk` file; empty when [`FetchOptions::release_bytes`] is set and `path`
+    /// is given (read the file there: cache entries are immutable and replaced only by
+    /// identical copies, but `rapko cache clean` may remove them meanwhile).
     pub bytes: Vec<u8>,
     /// Its parsed head (signature and control members; data range).
     pub parsed: ApkPackage,
@@ -330,6 +332,30 @@ impl Fetcher {
             index,
             signed_by,
             origin,
+        })
+    }
+
+    /// Loads the indexes of several repositories at once (one thread each; downloads share
+    /// the fetcher's connections). Results come in the order given; the first failure in
+    /// that order is returned.
+    pub fn load_indexes(
+        &self,
+        specs: &[RepoSpec],
+        arch: &str,
+        keyring: &Keyring,
+    ) -> Result<Vec<LoadedIndex>> {
+        std::thread::scope(|s| {
+            let loads: Vec<_> = specs
+                .iter()
+                .map(|spec| s.spawn(move || self.load_index(spec, arch, keyring)))
+                .collect();
+            loads
+                .into_iter()
+                .map(|load| match load.join() {
+                    Ok(result) => result,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
         })
     }
 
@@ -553,14 +579,7 @@ impl Shared {
         };
         let (bytes, parsed) = blocking(task).await?;
         self.report_bytes(package, bytes.len());
-        Ok(FetchedPackage {
-            info: job.info.clone(),
-            bytes,
-            parsed,
-            origin: Outcome::Local,
-            path: Some(path),
-            url,
-        })
+        Ok(self.fetched(job, bytes, parsed, Outcome::Local, Some(path), url))
     }
 
     async fn obtain_remote(
@@ -630,7 +649,7 @@ impl Shared {
         parsed: ApkPackage,
         origin: Outcome,
         path: Option<PathBuf>,
-        url: &Url,
+        url: impl ToString,
     ) -> FetchedPackage {
         let bytes = if self.release_bytes && path.is_some() {
             Vec::new()

@@ -78,3 +78,44 @@ fn a_missing_local_index_names_its_path() {
     assert!(err.to_string().contains("riscv64/APKINDEX.tar.gz"), "{err}");
     assert!(err.hint().is_some_and(|h| h.contains("architecture")));
 }
+
+#[test]
+fn several_indexes_load_at_once_in_order() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let fetcher = Fetcher::new(options(cache.path())).expect("fetcher");
+    let specs = [
+        RepoSpec::local(rapko_test::fixture("alpine-3.19-upstream/main")),
+        RepoSpec::local(alpine_repo()),
+    ];
+    let indexes = fetcher
+        .load_indexes(&specs, "x86_64", &alpine_keyring())
+        .expect("indexes");
+    assert_eq!(indexes.len(), 2);
+    assert_eq!(indexes[0].index.packages.len(), 5443);
+    assert_eq!(indexes[1].spec, specs[1]);
+
+    let with_bad = [specs[0].clone(), RepoSpec::local(cache.path())];
+    let err = fetcher
+        .load_indexes(&with_bad, "x86_64", &alpine_keyring())
+        .expect_err("no index");
+    assert!(matches!(err, Error::NotFound { .. }), "{}", chain(&err));
+}
+
+#[test]
+fn released_bytes_are_read_from_the_path() {
+    let cache = tempfile::tempdir().expect("temp dir");
+    let fetcher = Fetcher::new(rapko_repo::FetchOptions {
+        release_bytes: true,
+        ..options(cache.path())
+    })
+    .expect("fetcher");
+    let index = fetcher
+        .load_index(&RepoSpec::local(alpine_repo()), "x86_64", &alpine_keyring())
+        .expect("index");
+    let fetched = fetcher
+        .fetch_packages(&pick(&index, &["musl"]))
+        .expect("musl");
+    assert!(fetched[0].bytes.is_empty());
+    let on_disk = std::fs::read(fetched[0].path.as_ref().expect("path")).expect("file");
+    assert_eq!(fetched[0].parsed.data.end, on_disk.len());
+}
