@@ -334,7 +334,8 @@ impl<'a> Referee<'a> {
         }
     }
 
-    fn needed(&self, world: &[Dependency], out: &mut Vec<Violation>) {
+    /// Members the world needs through dependencies alone (`install_if` aside).
+    fn needed_by_world(&self, world: &[Dependency]) -> Vec<bool> {
         let mut reached = vec![false; self.set.len()];
         let roots = world
             .iter()
@@ -342,6 +343,11 @@ impl<'a> Referee<'a> {
             .flat_map(|a| self.matching(a))
             .collect();
         self.reach(roots, &mut reached);
+        reached
+    }
+
+    fn needed(&self, world: &[Dependency], out: &mut Vec<Violation>) {
+        let mut reached = self.needed_by_world(world);
         loop {
             let joining: Vec<usize> = (0..self.set.len())
                 .filter(|&i| !reached[i] && self.triggered(i))
@@ -436,13 +442,24 @@ impl<'a> Referee<'a> {
                     .push((info, repo.tag.as_deref()));
             }
         }
+        let needed = self.needed_by_world(world);
         for (i, m) in self.set.iter().enumerate() {
             let Some(versions) = by_name.get(m.info.name.as_str()) else {
                 continue;
             };
+            // A package there only through install_if can only give way to a version
+            // that install_if would bring in as well.
+            let joins = |q: &PackageInfo| {
+                needed.get(i).copied().unwrap_or(false)
+                    || (!q.install_if.is_empty()
+                        && q.install_if
+                            .iter()
+                            .all(|a| self.matching(a).is_empty() == a.conflict))
+            };
             let better = versions.iter().find(|(q, tag)| {
                 *tag == m.tag
                     && version::compare(&q.version, &m.info.version).is_gt()
+                    && joins(q)
                     && self.could_replace(i, q, world)
             });
             if let Some((q, _)) = better {
@@ -454,28 +471,22 @@ impl<'a> Referee<'a> {
         }
     }
 
-    /// True when member `i` could be swapped for `q` with every rule still holding.
-    fn could_replace(&self, i: usize, q: &PackageInfo, world: &[Dependency]) -> bool {
-        if !self.fits(q, Some(i)) {
+    /// True when member `i` could be swapped for `q` with every rule still holding: the
+    /// swapped set is checked again from scratch (swaps are rare: only a higher version
+    /// of a chosen name is tried).
+    fn could_replace(&self, i: usize, q: &'a PackageInfo, world: &[Dependency]) -> bool {
+        let mut swapped = self.set.clone();
+        let Some(slot) = swapped.get_mut(i) else {
             return false;
-        }
-        // Whatever `i` satisfied, someone else or `q` must still satisfy.
-        let still = |atom: &Dependency| {
-            let others = self.matching(atom).into_iter().any(|j| j != i);
-            if atom.conflict {
-                !provides_atom(q, atom)
-            } else {
-                others || provides_atom(q, atom)
-            }
         };
-        let world_ok = world.iter().all(still);
-        let deps_ok = self
-            .set
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .all(|(_, m)| m.info.depends.iter().all(still));
-        world_ok && deps_ok
+        slot.info = q;
+        let other = Referee::new(swapped);
+        let mut found = Vec::new();
+        other.world(world, &mut found);
+        other.dependencies(&mut found);
+        other.names(&mut found);
+        other.needed(world, &mut found);
+        found.is_empty()
     }
 }
 

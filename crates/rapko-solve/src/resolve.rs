@@ -165,6 +165,14 @@ impl<'a> Resolver<'a> {
                     world: world_text(world),
                     reasons: explain::render(&self.u, policy, &facts),
                 })?;
+            let broken = self.sharing_a_name(&chosen, &soft);
+            if !broken.is_empty() {
+                // resolvo holds a soft requirement to one package per name only when the
+                // name was asked for before it; a soft package that ends up beside another
+                // version of itself is dropped (it stays tried) and the round re-solved.
+                soft.retain(|p| !broken.contains(p));
+                continue;
+            }
             let joining = self.triggered(policy, &chosen, &tried);
             if joining.is_empty() {
                 return Ok(chosen);
@@ -176,6 +184,19 @@ impl<'a> Resolver<'a> {
             tried.extend(joining.iter().copied());
             soft.extend(joining);
         }
+    }
+
+    /// The packages of `soft` that share their name with another chosen package.
+    fn sharing_a_name(&self, chosen: &[PkgId], soft: &[PkgId]) -> Vec<PkgId> {
+        let mut count: AHashMap<NameId, usize> = AHashMap::new();
+        for &p in chosen {
+            *count.entry(self.u.pkg(p).name).or_default() += 1;
+        }
+        let shared = |p: &PkgId| count.get(&self.u.pkg(*p).name).is_some_and(|&n| n > 1);
+        soft.iter()
+            .copied()
+            .filter(|p| chosen.contains(p) && shared(p))
+            .collect()
     }
 
     /// The `install_if` packages whose conditions hold in `chosen`, not tried before, one
@@ -357,5 +378,59 @@ impl<'a> Provided<'a> {
     /// conflict, nothing does).
     pub fn satisfies(&self, u: &Universe<'_>, atom: &Dependency) -> bool {
         self.matching(u, atom).next().is_some() != atom.conflict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{dep, index, world};
+
+    #[test]
+    fn provided_answers_what_the_chosen_set_satisfies() {
+        let repos = [Repository::new(index(
+            "P:busybox-binsh V:1 p:/bin/sh|cmd:sh=1
+             P:dash-binsh V:2 p:/bin/sh
+             P:openssl V:3.1",
+        ))];
+        let u = Universe::new(&repos);
+        let provided = Provided::new(&u, &[0, 1]);
+        assert!(provided.satisfies(&u, &dep("/bin/sh")));
+        assert!(provided.satisfies(&u, &dep("cmd:sh>=1")));
+        assert!(!provided.satisfies(&u, &dep("cmd:sh>1")));
+        assert!(!provided.satisfies(&u, &dep("openssl")));
+        assert!(provided.satisfies(&u, &dep("!openssl")));
+        assert!(!provided.satisfies(&u, &dep("!dash-binsh")));
+        assert_eq!(
+            provided.matching(&u, &dep("/bin/sh")).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        let Some(sh) = u.lookup("/bin/sh") else {
+            panic!("/bin/sh")
+        };
+        assert_eq!(provided.holder(&u, sh), Some(0));
+        assert_eq!(world_text(&world("a>=1 !b c@edge")), "a>=1 !b c@edge");
+    }
+
+    #[test]
+    fn install_if_candidates_are_one_per_name_and_respect_holds() {
+        let repos = [Repository::new(index(
+            "P:app V:1
+             P:docs V:1
+             P:app-doc V:2 i:app|docs
+             P:app-doc V:1 i:app|docs
+             P:app-x V:1 i:app|other",
+        ))];
+        let r = Resolver::new(&repos);
+        let w = world("app docs");
+        let policy = Policy::new(&r.u, &w, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let joining = r.triggered(&policy, &[0, 1], &AHashSet::new());
+        assert_eq!(joining, [2]);
+        // Once app-doc-2 was tried, the next round offers app-doc-1.
+        let tried: AHashSet<PkgId> = [2].into_iter().collect();
+        assert_eq!(r.triggered(&policy, &[0, 1], &tried), [3]);
+        let holds = [("app-doc".to_owned(), "1".to_owned())];
+        let policy = Policy::new(&r.u, &w, &holds).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.triggered(&policy, &[0, 1], &AHashSet::new()), [3]);
     }
 }

@@ -256,6 +256,27 @@ impl<'s> Adapter<'s> {
         }
     }
 
+    /// The atoms in the order resolvo should decide them: atoms naming a package first,
+    /// then provided names. resolvo decides requirements in the order given, and a
+    /// package named outright pins its name's version first; deciding a provided name
+    /// first could settle that package at a lower version through a provider that
+    /// happens to carry the name (`virt` provided by an old `c` while `c` itself is
+    /// also required).
+    fn decision_order(&self, atoms: &'s [Dependency]) -> Vec<&'s Dependency> {
+        let names_a_package = |atom: &Dependency| {
+            self.u.lookup(&atom.name).is_some_and(|n| {
+                self.u
+                    .providers(n)
+                    .iter()
+                    .any(|p| self.u.pkg(p.pkg).name == n)
+            })
+        };
+        let (mut ordered, provided): (Vec<_>, Vec<_>) =
+            atoms.iter().partition(|a| names_a_package(a));
+        ordered.extend(provided);
+        ordered
+    }
+
     fn in_set(&self, set: Set<'_>, pkg: PkgId) -> bool {
         match set {
             Set::Provides { target, atom, .. } => self
@@ -440,7 +461,7 @@ impl DependencyProvider for Adapter<'_> {
         let pkg = pkg_of(s);
         let p = self.u.pkg(pkg);
         let mut known = KnownDependencies::default();
-        for atom in &p.info.depends {
+        for atom in self.decision_order(&p.info.depends) {
             if atom.conflict {
                 self.avoid(atom, Some(p.name), &mut known.constrains);
             } else {
@@ -486,7 +507,7 @@ impl<'s> Sat<'s> {
         let adapter = self.solver.provider();
         let mut requirements = Vec::new();
         let mut constraints = Vec::new();
-        for atom in world {
+        for atom in adapter.decision_order(world) {
             if atom.conflict {
                 adapter.avoid(atom, None, &mut constraints);
             } else {
@@ -638,5 +659,114 @@ impl<'s> Sat<'s> {
             Set::Provides { atom, .. } => Some(atom),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Repository;
+    use crate::testutil::{dep, index};
+
+    fn adapter<'s>(u: &'s Universe<'s>, policy: &'s Policy<'s>) -> Adapter<'s> {
+        Adapter {
+            u,
+            policy,
+            sets: RefCell::default(),
+            unions: RefCell::default(),
+            strings: RefCell::default(),
+            missing: RefCell::default(),
+        }
+    }
+
+    /// The package names of a requirement's version sets, in order.
+    fn union_names(a: &Adapter<'_>, req: Requirement) -> Vec<String> {
+        let sets: Vec<VersionSetId> = match req {
+            Requirement::Single(vs) => vec![vs],
+            Requirement::Union(u) => a.version_sets_in_union(u).collect(),
+        };
+        sets.into_iter()
+            .map(|vs| a.name_text(a.version_set_name(vs).into_raw()))
+            .collect()
+    }
+
+    fn repos() -> Vec<Repository> {
+        vec![Repository::new(index(
+            "P:busybox-binsh V:1.36 p:/bin/sh|cmd:sh=1.36 k:100
+             P:dash-binsh V:0.5 p:/bin/sh k:60
+             P:mksh V:59 p:cmd:sh=59
+             P:app V:1 D:/bin/sh|!mksh|cmd:sh>=2",
+        ))]
+    }
+
+    #[test]
+    fn a_provided_name_becomes_a_union_in_preference_order() {
+        let repos = repos();
+        let u = Universe::new(&repos);
+        let policy = Policy::default();
+        let a = adapter(&u, &policy);
+        let sh = dep("/bin/sh");
+        assert_eq!(
+            union_names(&a, a.requirement(&sh, None)),
+            ["busybox-binsh", "dash-binsh"]
+        );
+        // A constrained atom only reaches versioned provides that match.
+        let sh2 = dep("cmd:sh>=2");
+        assert_eq!(union_names(&a, a.requirement(&sh2, None)), ["mksh"]);
+        // Nothing provides it: one empty set, named after the atom.
+        let none = dep("so:libnone.so.1");
+        assert_eq!(
+            union_names(&a, a.requirement(&none, None)),
+            ["so:libnone.so.1"]
+        );
+    }
+
+    #[test]
+    fn sets_select_the_right_candidates() {
+        let repos = repos();
+        let u = Universe::new(&repos);
+        let policy = Policy::default();
+        let a = adapter(&u, &policy);
+        let (busybox, dash, mksh) = (0, 1, 2);
+        let Some(sh) = u.lookup("cmd:sh") else {
+            panic!("cmd:sh")
+        };
+        let ge2 = dep("cmd:sh>=2");
+        let provides = Set::Provides {
+            pkg_name: u.pkg(mksh).name,
+            target: sh,
+            atom: &ge2,
+        };
+        assert!(a.in_set(provides, mksh) && !a.in_set(provides, busybox));
+        let no_mksh = dep("!mksh");
+        let mut avoid = Vec::new();
+        a.avoid(&no_mksh, None, &mut avoid);
+        assert_eq!(avoid.len(), 1);
+        let Some(set) = a.set_def(avoid[0]) else {
+            panic!("no set")
+        };
+        assert!(!a.in_set(set, mksh) && a.in_set(set, dash));
+    }
+
+    #[test]
+    fn versioned_provides_are_exclusive_and_unversioned_ones_are_not() {
+        let repos = repos();
+        let u = Universe::new(&repos);
+        let policy = Policy::default();
+        let a = adapter(&u, &policy);
+        let mut out = Vec::new();
+        // busybox-binsh: cmd:sh=1.36 clashes with mksh; /bin/sh (unversioned on both
+        // sides) does not clash with dash-binsh.
+        a.exclusive_provides(0, &mut out);
+        let sets: Vec<Set<'_>> = out.iter().filter_map(|&vs| a.set_def(vs)).collect();
+        assert_eq!(sets.len(), 1, "{sets:?}");
+        assert!(matches!(
+            sets[0],
+            Set::Beside {
+                versioned: true,
+                ..
+            }
+        ));
+        assert!(!a.in_set(sets[0], 2) && a.in_set(sets[0], 1));
     }
 }

@@ -3,6 +3,7 @@
 //! judged by the referee) and synthetic repositories built to trap a greedy solver.
 
 mod iso;
+mod props;
 mod synthetic;
 mod upstream;
 
