@@ -74,7 +74,7 @@ pub(crate) fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Resu
         .map_err(|_| format!("{key}: {value:?} is not a number"))
 }
 
-pub(crate) fn parse_hex32(value: &str) -> Result<[u8; 32], String> {
+pub fn parse_hex32(value: &str) -> Result<[u8; 32], String> {
     let mut out = [0u8; 32];
     hex::decode_to_slice(value, &mut out)
         .map_err(|_| format!("datahash {value:?} is not 64 hex digits"))?;

@@ -24,7 +24,17 @@ use crate::plan::Plan;
 pub struct CachedImage {
     pub layers: Vec<CachedLayer>,
     pub os_release: Option<String>,
-    /// Packages' own SBOM files: (path in the image, content as UTF-8).
+    /// What the SBOM needs of each package that only the package file tells, by position
+    /// in the plan.
+    pub packages: Vec<PackageExtras>,
+}
+
+/// The SBOM facts of one installed package that its index record lacks.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PackageExtras {
+    /// `.PKGINFO`'s `datahash` (hex SHA-256 of the data member).
+    pub datahash: Option<String>,
+    /// The package's own SBOM files under `/var/lib/db/sbom/`: (path, content).
     pub embedded_sboms: Vec<(String, String)>,
 }
 
@@ -72,7 +82,7 @@ pub fn image_key(
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    field(b"rapko-image-cache-v1");
+    field(b"rapko-image-cache-v2");
     field(binary_identity().as_bytes());
     field(plan.repos.arch.apk_name().as_bytes());
     field(&build_time.to_le_bytes());

@@ -14,7 +14,7 @@ use rapko_oci::{
 };
 use rapko_repo::Fetcher;
 
-use crate::cache::{self, CachedImage, CachedLayer, ImageCache};
+use crate::cache::{self, CachedImage, CachedLayer, ImageCache, PackageExtras};
 use crate::error::{BuildError, Result};
 use crate::layering::{LayerGroup, group_layers};
 use crate::plan::Plan;
@@ -35,8 +35,10 @@ pub struct ArchImage {
     pub depends_on: Vec<Vec<usize>>,
     /// `/etc/os-release` of the image, if any.
     pub os_release: Option<String>,
-    /// Files under `/var/lib/db/sbom/` (packages' own SBOMs): (path, content).
-    pub embedded_sboms: Vec<(String, String)>,
+    /// Per package: what only its file tells (datahash, its own SBOMs).
+    pub extras: Vec<PackageExtras>,
+    /// The repository each package came from, as configured (no arch, no credentials).
+    pub repository_urls: Vec<String>,
     /// True when the layers came from the cache of finished work.
     pub reused: bool,
 }
@@ -111,7 +113,14 @@ pub fn build_arch_image(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<ArchIma
         package_urls: plan.packages.iter().map(|c| plan.package_url(c)).collect(),
         depends_on: plan.packages.iter().map(|c| c.depends_on.clone()).collect(),
         os_release: layers.os_release,
-        embedded_sboms: layers.embedded_sboms,
+        extras: layers.packages,
+        repository_urls: plan
+            .packages
+            .iter()
+            .map(|c| {
+                rapko_repo::redact_url(&plan.repos.indexes[c.repository].spec.location_display())
+            })
+            .collect(),
         reused,
     })
 }
@@ -149,7 +158,7 @@ fn build_layers(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<CachedImage> {
         os_release: read_file(&rootfs.tree, "etc/os-release")
             .or_else(|| read_file(&rootfs.tree, "usr/lib/os-release"))
             .map(|b| String::from_utf8_lossy(&b).into_owned()),
-        embedded_sboms: embedded_sboms(&rootfs.tree),
+        packages: package_extras(&rootfs),
     })
 }
 
@@ -307,15 +316,29 @@ fn read_file(tree: &Tree, path: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn embedded_sboms(tree: &Tree) -> Vec<(String, String)> {
-    tree.iter()
-        .filter(|(p, _)| p.starts_with("var/lib/db/sbom/") && p.ends_with(".spdx.json"))
-        .filter_map(|(p, n)| match &n.kind {
-            rapko_fs::NodeKind::File(c) => Some((
-                format!("/{p}"),
-                String::from_utf8_lossy(&c.bytes().ok()?).into_owned(),
-            )),
-            _ => None,
+/// Each package's datahash and the SBOM files it installed under `/var/lib/db/sbom/`.
+fn package_extras(rootfs: &Rootfs) -> Vec<PackageExtras> {
+    let mut extras: Vec<PackageExtras> = rootfs
+        .installed
+        .iter()
+        .map(|p| PackageExtras {
+            datahash: p.info.datahash.map(hex::encode),
+            embedded_sboms: Vec::new(),
         })
-        .collect()
+        .collect();
+    let sboms = rootfs
+        .tree
+        .iter()
+        .filter(|(p, _)| p.starts_with("var/lib/db/sbom/") && p.ends_with(".spdx.json"));
+    for (path, node) in sboms {
+        if let (Some(owner), rapko_fs::NodeKind::File(c)) = (node.owner, &node.kind)
+            && let (Some(e), Ok(bytes)) = (extras.get_mut(owner), c.bytes())
+        {
+            e.embedded_sboms.push((
+                format!("/{path}"),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    extras
 }

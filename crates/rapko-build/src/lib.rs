@@ -14,6 +14,7 @@ pub mod image;
 pub mod layering;
 pub mod lock;
 pub mod plan;
+pub mod sbom;
 
 use std::path::PathBuf;
 use std::sync::Arc;

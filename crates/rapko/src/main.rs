@@ -38,6 +38,9 @@ enum Command {
     /// Tools for people who run apk repositories
     #[command(subcommand)]
     Apk(cmd::apk::ApkCommand),
+    /// Inspect or empty the package and layer cache
+    #[command(subcommand)]
+    Cache(cmd::cache::CacheCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Lock(a) => cmd::show::run_lock(a),
         Command::Dot(a) => cmd::show::run_dot(a),
         Command::Apk(c) => cmd::apk::run(c),
+        Command::Cache(c) => cmd::cache::run(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

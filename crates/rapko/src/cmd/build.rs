@@ -27,9 +27,59 @@ pub struct BuildArgs {
     /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
     #[arg(long)]
     pub lockfile: Option<PathBuf>,
-    /// Where to write SBOMs (default: beside OUTPUT)
+    #[command(flatten)]
+    pub sbom: SbomArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SbomArgs {
+    /// Write SBOMs (`--sbom=false` to skip)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sbom: bool,
+    /// Directory for the SBOMs (default: OUTPUT's directory, or OUTPUT when it is a layout)
     #[arg(long)]
     pub sbom_path: Option<PathBuf>,
+    /// SBOM formats, comma separated: spdx, cyclonedx
+    #[arg(long, value_delimiter = ',', default_value = "spdx,cyclonedx")]
+    pub sbom_formats: Vec<String>,
+}
+
+impl SbomArgs {
+    /// Writes the build's SBOMs into `dir` (or the --sbom-path); returns the files written.
+    pub fn write(
+        &self,
+        build: &rapko_build::Build,
+        image: &ImageName,
+        default_dir: &Path,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        if !self.sbom {
+            return Ok(Vec::new());
+        }
+        let formats = rapko_build::sbom::SbomFormats::parse(&self.sbom_formats)?;
+        let dir = self.sbom_path.as_deref().unwrap_or(default_dir);
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut written = Vec::new();
+        for doc in rapko_build::sbom::documents(build, image.repository(), formats)? {
+            let path = dir.join(&doc.file_name);
+            write_atomic(&path, doc.text.as_bytes())?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// Writes a file through a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
@@ -53,14 +103,19 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
     };
     let build = rapko_build::build(&config, &options)
         .with_context(|| format!("cannot build {}", args.config.config.display()))?;
-    let images = [TaggedImage::new(build.root.clone(), vec![name])];
-    if args.output.is_dir() {
+    let images = [TaggedImage::new(build.root.clone(), vec![name.clone()])];
+    let sbom_dir = if args.output.is_dir() {
         rapko_oci::write_layout_dir(&build.store, &images, &args.output)?;
+        args.output.clone()
     } else {
         let opts = TarballOptions {
             mtime: build.build_time,
         };
         rapko_oci::write_tarball(&build.store, &images, &args.output, &opts)?;
+        work_dir(&args.output).unwrap_or_else(|| PathBuf::from("."))
+    };
+    for path in args.sbom.write(&build, &name, &sbom_dir)? {
+        tracing::info!("wrote {}", path.display());
     }
     tracing::info!("wrote {} ({})", args.output.display(), build.root.digest);
     println!("{}@{}", args.tag, build.root.digest);

@@ -3,6 +3,7 @@
 
 pub mod apk;
 pub mod build;
+pub mod cache;
 pub mod common;
 pub mod progress;
 pub mod show;
