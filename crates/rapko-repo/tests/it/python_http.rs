@@ -19,6 +19,9 @@ fn alpine_base_over_http_then_offline_from_the_cache() {
     let recorder = Arc::new(Recorder::default());
     let online = Fetcher::new(FetchOptions {
         progress: Some(recorder.clone()),
+        // python's server listens with a backlog of 5: more connections at once lose their
+        // SYN and wait a second for the retransmit.
+        parallelism: 4,
         ..options(cache.path())
     })
     .expect("fetcher");
