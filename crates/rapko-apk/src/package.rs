@@ -300,13 +300,17 @@ fn check_file_sha1(path: &str, kind: &EntryKind, content: &[u8], expected: Optio
     Ok(())
 }
 
-/// Makes an archive path relative to the root and refuses anything that could escape it.
+/// Makes an archive path relative to the root and refuses anything that could escape it,
+/// absolute paths included (apk-tools ignores those as malicious).
 pub fn normalize_path(raw: &str) -> Result<String> {
     let unsafe_path = |reason| Error::UnsafePath {
         path: raw.to_owned(),
         reason,
     };
-    let trimmed = raw.trim_start_matches("./").trim_start_matches('/');
+    let trimmed = raw.trim_start_matches("./");
+    if trimmed.starts_with('/') {
+        return Err(unsafe_path("is absolute"));
+    }
     let mut parts = Vec::new();
     for part in trimmed.split('/') {
         match part {

@@ -334,21 +334,29 @@ fn writing_through_a_symlink_out_of_the_root_is_refused() {
 }
 
 #[test]
-fn absolute_symlinks_and_paths_stay_inside_the_root() {
+fn absolute_symlinks_stay_inside_the_root() {
     let layout = pkg("layout")
         .dir("usr/lib")
         .symlink("lib", "/usr/lib")
         .build();
-    let libs = pkg("libs")
-        .dir("lib")
-        .file("lib/libc.so", "libc")
-        .entry(Entry::file("x", "abs").verbatim("/etc/abs"))
-        .build();
+    let libs = pkg("libs").dir("lib").file("lib/libc.so", "libc").build();
     let (tree, installed) = install_ok(&[layout, libs]);
     assert_eq!(content(&tree, "usr/lib/libc.so"), b"libc");
     assert_eq!(symlink_target(&tree, "lib"), "/usr/lib");
-    assert_eq!(content(&tree, "etc/abs"), b"abs");
     assert!(owned_files(record(&installed, "libs")).contains(&"lib/libc.so".to_owned()));
+}
+
+#[test]
+fn absolute_entries_are_refused_with_the_package_named() {
+    let evil = pkg("abs")
+        .entry(Entry::file("x", "x").verbatim("/etc/profile.d/evil.sh"))
+        .build();
+    let err = install_err(&[evil]);
+    assert!(err.contains("abs-1.0-r0"), "{err}");
+    assert!(
+        err.contains("\"/etc/profile.d/evil.sh\": is absolute"),
+        "{err}"
+    );
 }
 
 #[test]
