@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod error;
 pub mod image;
+pub mod inspect;
 pub mod layering;
 pub mod lock;
 pub mod plan;
@@ -199,6 +200,43 @@ pub fn newest_build_time(plans: &[Plan]) -> u64 {
         .flat_map(|p| p.packages.iter().filter_map(|c| c.info.build_time))
         .max()
         .unwrap_or(0)
+}
+
+/// Seconds since the epoch, or an RFC 3339 UTC date (`2024-01-02T03:04:05Z`): the forms
+/// `--build-date` takes and `created` fields hold.
+pub fn parse_build_date(text: &str) -> Result<u64> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    let bad = || {
+        BuildError::Other(format!(
+            "{text:?} is not seconds since the epoch nor YYYY-MM-DDTHH:MM:SSZ"
+        ))
+    };
+    let t = text.strip_suffix('Z').ok_or_else(bad)?;
+    let (date, time) = t.split_once('T').ok_or_else(bad)?;
+    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    let d: Vec<&str> = date.split('-').collect();
+    let tm: Vec<&str> = time.split(':').collect();
+    let ([y, m, dd], [hh, mm, ss]) = (d.as_slice(), tm.as_slice()) else {
+        return Err(bad());
+    };
+    let secs = days_from_civil(num(y)?, num(m)?, num(dd)?) * 86_400
+        + num(hh)? * 3600
+        + num(mm)? * 60
+        + num(ss)?;
+    u64::try_from(secs).map_err(|_| bad())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Runs `f` for each architecture on its own thread; results in the order of `archs`.

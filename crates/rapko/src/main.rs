@@ -38,6 +38,8 @@ enum Command {
     /// Tools for people who run apk repositories
     #[command(subcommand)]
     Apk(cmd::apk::ApkCommand),
+    /// Write SBOMs for an image rapko built (an OCI layout or tarball)
+    Sbom(cmd::sbom::SbomCommandArgs),
     /// Inspect or empty the package and layer cache
     #[command(subcommand)]
     Cache(cmd::cache::CacheCommand),
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Dot(a) => cmd::show::run_dot(a),
         Command::Apk(c) => cmd::apk::run(c),
         Command::Cache(c) => cmd::cache::run(c),
+        Command::Sbom(a) => cmd::sbom::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

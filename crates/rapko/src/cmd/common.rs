@@ -105,38 +105,8 @@ pub fn build_time(build_date: Option<&str>) -> anyhow::Result<Option<u64>> {
     build_date.map(parse_date).transpose()
 }
 
-/// Seconds since the epoch, or an RFC 3339 UTC date (`2024-01-02T03:04:05Z`).
 fn parse_date(text: &str) -> anyhow::Result<u64> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(secs);
-    }
-    let bad = || {
-        anyhow::anyhow!(
-            "--build-date {text:?}: expected seconds since the epoch or YYYY-MM-DDTHH:MM:SSZ"
-        )
-    };
-    let t = text.strip_suffix('Z').ok_or_else(bad)?;
-    let (date, time) = t.split_once('T').ok_or_else(bad)?;
-    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
-    let d: Vec<&str> = date.split('-').collect();
-    let tm: Vec<&str> = time.split(':').collect();
-    let ([y, m, dd], [hh, mm, ss]) = (d.as_slice(), tm.as_slice()) else {
-        return Err(bad());
-    };
-    let days = days_from_civil(num(y)?, num(m)?, num(dd)?);
-    let secs = days * 86_400 + num(hh)? * 3600 + num(mm)? * 60 + num(ss)?;
-    u64::try_from(secs).map_err(|_| bad())
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    rapko_build::parse_build_date(text).with_context(|| format!("--build-date {text:?}"))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod build;
 pub mod cache;
 pub mod common;
 pub mod progress;
+pub mod sbom;
 pub mod show;
 
 /// Prints an error as `error: …`, its cause chain, and a hint when one is attached.

@@ -728,6 +728,25 @@ fn multi_arch_build_is_an_index_of_two_platforms() {
             "skopeo picked the wrong image for {arch}"
         );
     }
+
+    // --arch narrows the config's archs to one: a single image, the same as in the index
+    // (at the same build date: by default that is the newest package of all the archs).
+    let single = case.dir("single");
+    let created = layout.config("multi-arm64")["created"]
+        .as_str()
+        .expect("created")
+        .to_owned();
+    let args = ["--arch", "arm64", "--build-date", &created];
+    let digest = case.build(&config, "demo:one", &single, &args);
+    let single = Layout::at(&single);
+    assert_eq!(single.ref_names(), ["one"]);
+    assert_eq!(single.entry("one")["platform"]["architecture"], "arm64");
+    assert_eq!(single.layer_digests("one"), arm64_layers);
+    assert_eq!(
+        digest,
+        layout.manifest_digest("multi-arm64"),
+        "the arm64 image alone differs from the arm64 image of the index"
+    );
 }
 
 #[test]
@@ -1342,6 +1361,95 @@ fn failure_messages_do_not_repeat_themselves() {
     }
 }
 
+/// Ctrl-C (SIGINT) or a `kill` (SIGTERM) in the middle of a build is a failed build too: it
+/// must not leave its temporary blob store or a partial tarball beside OUTPUT (they can be
+/// hundreds of MB). The build is of a synthetic 40 MB repository with a cold cache so that it
+/// is still running when the signal comes; the signal is sent as soon as the build's first
+/// temporary file appears.
+#[test]
+fn interrupted_build_leaves_nothing_behind() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let case = Case::new();
+    let repo = case.dir("big-repo");
+    rapko_test::write_repo(
+        &repo,
+        "x86_64",
+        &rapko_test::big_package_set(40_000_000, 8, 7),
+    );
+    let config = case.config(
+        "big.yaml",
+        &format!(
+            "contents:\n  keyring: [{}]\n  repositories: [{}]\n  packages: [big-0000]\narchs: [x86_64]\n",
+            rapko_test::test_public_key_path().display(),
+            repo.display()
+        ),
+    );
+    for (signal, output) in [
+        ("INT", "img.tar"),
+        ("TERM", "img.tar"),
+        ("INT", ""),
+        ("TERM", ""),
+    ] {
+        let dir = case.dir(&format!("out-{signal}-{}", output.len()));
+        let target = if output.is_empty() {
+            dir.clone()
+        } else {
+            dir.join(output)
+        };
+        // A cold cache of its own, so that no cached work makes the build too quick to catch.
+        let mut cmd = rapko(&case.path(&format!("cache-{signal}-{}", output.len())));
+        cmd.arg("build")
+            .arg(&config)
+            .arg("big:1")
+            .arg(&target)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = crate::support::KillOnDrop(cmd.spawn().expect("spawn rapko"));
+        let start = Instant::now();
+        let mut seen = false;
+        while start.elapsed() < Duration::from_secs(60) {
+            if child.0.try_wait().expect("try_wait").is_some() {
+                break;
+            }
+            if !dir_names(&dir).is_empty() {
+                seen = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            seen,
+            "the build ended (or never wrote) before it could be interrupted; make the repository bigger"
+        );
+        run_limited_ok(
+            Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.0.id().to_string()),
+            TOOL_LIMIT,
+        );
+        let status = loop {
+            if let Some(status) = child.0.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "rapko ignored SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(!status.success(), "an interrupted build must not succeed");
+        assert_eq!(
+            dir_names(&dir),
+            Vec::<String>::new(),
+            "SIG{signal} during `rapko build … {}` left files behind",
+            target.display()
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Output to a directory
 // ---------------------------------------------------------------------------------------
@@ -1353,8 +1461,18 @@ fn existing_directory_output_is_an_oci_layout() {
     let dir = case.dir("out");
     let digest = case.build(&config, "example.com/team/demo:1.0", &dir, &[]);
     let layout = Layout::at(&dir);
-    // Only the layout: no temporary store or files left in the directory.
-    assert_eq!(dir_names(&dir), ["blobs", "index.json", "oci-layout"]);
+    // Only the layout and the SBOMs (documented: they go into OUTPUT when it is a layout);
+    // no temporary store or files left in the directory.
+    assert_eq!(
+        dir_names(&dir),
+        [
+            "blobs",
+            "index.json",
+            "oci-layout",
+            "sbom-x86_64.cdx.json",
+            "sbom-x86_64.spdx.json"
+        ]
+    );
     assert_eq!(dir_names(&dir.join("blobs")), ["sha256"]);
     assert_eq!(dir_names(&dir.join("blobs/sha256")).len(), 3);
     assert_eq!(
@@ -1378,4 +1496,15 @@ fn existing_directory_output_is_an_oci_layout() {
     if let Some(info) = skopeo_inspect(&[], &format!("oci:{}:1.0", dir.display())) {
         assert_eq!(info["Digest"], digest.as_str());
     }
+    // The same image as the tarball output, whatever the name.
+    let tarball = case.path("img.tar");
+    assert_eq!(case.build(&config, "other:tag", &tarball, &[]), digest);
+
+    // Without SBOMs: exactly the layout.
+    let bare = case.dir("bare");
+    assert_eq!(
+        case.build(&config, "demo:1.0", &bare, &["--sbom=false"]),
+        digest
+    );
+    assert_eq!(dir_names(&bare), ["blobs", "index.json", "oci-layout"]);
 }
