@@ -16,13 +16,11 @@
 //!   (`apk_db_dir_apply_diri_permissions`).
 //!
 //! Paths are resolved through the symlinks already in the tree, and nothing may resolve
-//! outside the root. Unlike apk, which marks a package broken and skips a file whose
+//! outside the root (the package reader already refuses absolute paths and `..`). Unlike apk, which marks a package broken and skips a file whose
 //! directory has no entry earlier in the archive, rapko installs it and records the directory
 //! (apko installs it too, and an image without the file would surprise more).
 
 use std::collections::HashMap;
-
-use rapko_apk::DataEntry as Entry;
 use std::sync::Arc;
 
 use rapko_apk::installed::InstalledPackage;
@@ -163,7 +161,12 @@ impl Installer<'_> {
         Ok(())
     }
 
-    fn merge_entry(&mut self, index: usize, entry: &Entry, content: Option<Content>) -> Result<()> {
+    fn merge_entry(
+        &mut self,
+        index: usize,
+        entry: &DataEntry,
+        content: Option<Content>,
+    ) -> Result<()> {
         if skipped_by_apk(entry) {
             return Ok(());
         }
@@ -205,7 +208,7 @@ impl Installer<'_> {
 
     /// apk only records a file whose directory the package listed before it; for a package
     /// that did not, record the directory as it is in the tree (see the module docs).
-    fn record_parent(&mut self, index: usize, entry: &Entry, resolved: &str) {
+    fn record_parent(&mut self, index: usize, entry: &DataEntry, resolved: &str) {
         let Some((dir, _)) = entry.path.rsplit_once('/') else {
             return;
         };
@@ -221,7 +224,7 @@ impl Installer<'_> {
             self.packages[index].info.name_version(),
             entry.path
         );
-        self.records[index].add_entry(&Entry {
+        self.records[index].add_entry(&DataEntry {
             path: dir.to_owned(),
             kind: EntryKind::Directory,
             mode,
@@ -237,7 +240,7 @@ impl Installer<'_> {
 
 /// Entries apk-tools does not install: its metadata namespace (any path starting with `.`,
 /// such as the `.dummy` of meta packages) and `.keep_*` placeholder files.
-fn skipped_by_apk(entry: &Entry) -> bool {
+fn skipped_by_apk(entry: &DataEntry) -> bool {
     let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
     let keep_file =
         entry.kind != EntryKind::Directory && name.len() > 6 && name.starts_with(".keep_");
