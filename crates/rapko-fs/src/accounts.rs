@@ -68,7 +68,7 @@ fn merge_lines(
     if entries.is_empty() {
         return Ok(());
     }
-    let existing = String::from_utf8_lossy(&w.read(path).unwrap_or_default()).into_owned();
+    let existing = String::from_utf8_lossy(&w.read(path)?.unwrap_or_default()).into_owned();
     let mut lines: Vec<String> = existing.lines().map(str::to_owned).collect();
     for (name, line) in entries {
         check_line(path, name, line)?;

@@ -50,9 +50,9 @@ pub fn install_links(w: &mut Writer<'_>) -> Result<()> {
             w.symlink_if_absent(applet, "/bin/bbsuid")?;
         }
     }
-    let mut lists = listed_applets(w);
+    let mut lists = listed_applets(w)?;
     if lists.is_empty() {
-        lists.extend(applets_of_binary(w));
+        lists.extend(applets_of_binary(w)?);
     }
     for (target, applets) in lists {
         let mut made = 0;
@@ -68,9 +68,9 @@ pub fn install_links(w: &mut Writer<'_>) -> Result<()> {
 
 /// (link target, applet paths) for each list in `/etc/busybox-paths.d` whose binary is
 /// installed.
-fn listed_applets(w: &Writer<'_>) -> Vec<(String, Vec<String>)> {
+fn listed_applets(w: &Writer<'_>) -> Result<Vec<(String, Vec<String>)>> {
     let Ok(dir) = w.tree.resolve(PATHS_DIR) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let mut lists = Vec::new();
     for name in w.tree.children(&dir) {
@@ -79,10 +79,10 @@ fn listed_applets(w: &Writer<'_>) -> Vec<(String, Vec<String>)> {
             tracing::warn!("/{list_path} lists applets of {name}, but no such binary is installed");
             continue;
         };
-        let text = String::from_utf8_lossy(&w.read(&list_path).unwrap_or_default()).into_owned();
+        let text = String::from_utf8_lossy(&w.read(&list_path)?.unwrap_or_default()).into_owned();
         lists.push((target, parse_paths_list(&text)));
     }
-    lists
+    Ok(lists)
 }
 
 /// The applet paths of a `busybox-paths.d` file: one per line, relative to the root; blank
@@ -97,10 +97,14 @@ pub fn parse_paths_list(text: &str) -> Vec<String> {
 }
 
 /// The applets busybox's own tables list, for a busybox without a paths file.
-fn applets_of_binary(w: &Writer<'_>) -> Option<(String, Vec<String>)> {
-    let target = binary_path(w, "busybox")?;
-    let binary = w.read(&target)?;
-    match applets_from_binary(&binary) {
+fn applets_of_binary(w: &Writer<'_>) -> Result<Option<(String, Vec<String>)>> {
+    let Some(target) = binary_path(w, "busybox") else {
+        return Ok(None);
+    };
+    let Some(binary) = w.read(&target)? else {
+        return Ok(None);
+    };
+    Ok(match applets_from_binary(&binary) {
         Some(applets) => Some((target, applets)),
         None => {
             tracing::warn!(
@@ -109,7 +113,7 @@ fn applets_of_binary(w: &Writer<'_>) -> Option<(String, Vec<String>)> {
             );
             None
         }
-    }
+    })
 }
 
 /// Where a multi-call binary lives: the first of `/bin`, `/usr/bin`, `/sbin`, `/usr/sbin`

@@ -121,18 +121,35 @@ impl<'a> Writer<'a> {
         Ok(true)
     }
 
-    /// The content of a regular file, following symlinks and hard links.
-    pub fn read(&self, path: &str) -> Option<std::borrow::Cow<'_, [u8]>> {
-        let resolved = self.tree.resolve(path).ok()?;
-        let content = match &self.tree.get(&resolved)?.kind {
-            NodeKind::File(c) => c,
-            NodeKind::Hardlink(t) => match &self.tree.get(t)?.kind {
-                NodeKind::File(c) => c,
-                _ => return None,
-            },
-            _ => return None,
+    /// The content of a regular file, following symlinks and hard links; `None` when there
+    /// is no such file. Fails only when a spooled content cannot be read back, so that a
+    /// caller never mistakes a read error for a missing file (and, say, drops the accounts a
+    /// package shipped).
+    pub fn read(&self, path: &str) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
+        let Some(content) = self.content(path) else {
+            return Ok(None);
         };
-        content.bytes().ok()
+        content.bytes().map(Some).map_err(|source| FsError::Io {
+            path: format!("/{path} (spooled content)"),
+            source,
+        })
+    }
+
+    fn content(&self, path: &str) -> Option<&crate::tree::Content> {
+        let resolved = self.tree.resolve(path).ok()?;
+        match &self.tree.get(&resolved)?.kind {
+            NodeKind::File(c) => Some(c),
+            NodeKind::Hardlink(t) => match &self.tree.get(t)?.kind {
+                NodeKind::File(c) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// True when `path` is a regular file (following symlinks and hard links).
+    pub fn is_file(&self, path: &str) -> bool {
+        self.content(path).is_some()
     }
 }
 

@@ -40,14 +40,14 @@ pub fn ca_bundle(w: &mut Writer<'_>, installed: &[InstalledPackage]) -> Result<(
     if !installed.iter().any(|p| p.info.name == "ca-certificates") {
         return Ok(());
     }
-    let certs = enabled_certificates(w);
+    let certs = enabled_certificates(w)?;
     if certs.is_empty() {
         return Ok(());
     }
     w.dir(CA_CERTS, 0o755)?;
     let mut bundle = Vec::new();
     for path in &certs {
-        let Some(pem) = w.read(path) else { continue };
+        let Some(pem) = w.read(path)? else { continue };
         bundle.extend_from_slice(&pem);
         bundle.push(b'\n');
         let file = path.rsplit('/').next().unwrap_or(path);
@@ -69,8 +69,8 @@ pub fn ca_bundle(w: &mut Writer<'_>, installed: &[InstalledPackage]) -> Result<(
 
 /// The certificate files `update-ca-certificates` would use, in its order. Without a
 /// `/etc/ca-certificates.conf`, every `*.crt` under `/usr/share/ca-certificates`, sorted.
-fn enabled_certificates(w: &Writer<'_>) -> Vec<String> {
-    let mut certs: Vec<String> = match w.read(CA_CONF) {
+fn enabled_certificates(w: &Writer<'_>) -> Result<Vec<String>> {
+    let mut certs: Vec<String> = match w.read(CA_CONF)? {
         Some(conf) => String::from_utf8_lossy(&conf)
             .lines()
             .map(str::trim)
@@ -81,8 +81,8 @@ fn enabled_certificates(w: &Writer<'_>) -> Vec<String> {
         None => crt_files_under(w, CA_DIR),
     };
     certs.extend(crt_files_under(w, CA_LOCAL_DIR));
-    certs.retain(|p| w.read(p).is_some());
-    certs
+    certs.retain(|p| w.is_file(p));
+    Ok(certs)
 }
 
 /// The `*.crt` files at any depth under `dir`, in path order.
