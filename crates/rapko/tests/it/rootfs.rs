@@ -113,6 +113,16 @@ fn alpine_base_runs_and_its_apk_database_is_apks_own() {
     let audit = sh(&root, &[], "apk audit --system").unwrap();
     assert!(audit.status.success(), "{}", stderr(&audit));
     assert_eq!(stdout(&audit), "", "apk audit --system reported changes");
+    // In the protected paths (/etc), only apk's own files no package owns: world, arch,
+    // repositories and keys, which apk-tools lists the same way for a root it made itself.
+    let audit = sh_ok(&root, &[], "apk audit 2>/dev/null").unwrap();
+    assert!(audit.contains("A etc/apk/world\n"), "{audit}");
+    for line in audit.lines() {
+        assert!(
+            line.starts_with("A etc/apk/"),
+            "unexpected `{line}` in:\n{audit}"
+        );
+    }
 
     // The packages the image was built from verify with the image's own keys.
     let files: Vec<String> = listed
