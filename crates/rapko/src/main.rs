@@ -25,6 +25,12 @@ struct Cli {
 enum Command {
     /// Build an image from a config: resolve, fetch, install, write (OCI layout or tarball)
     Build(cmd::build::BuildArgs),
+    /// Build, then push the image (and its SBOMs) to registries
+    Publish(cmd::publish::PublishArgs),
+    /// Store registry credentials the way `docker login` does
+    Login(cmd::login::LoginArgs),
+    /// Forget stored registry credentials
+    Logout(cmd::login::LogoutArgs),
     /// Write the root filesystem of a config as a .tar.gz
     BuildMinirootfs(cmd::build::MinirootfsArgs),
     /// Print the effective config after includes and command-line flags
@@ -51,6 +57,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(a) => cmd::build::run(a),
         Command::BuildMinirootfs(a) => cmd::build::run_minirootfs(a),
+        Command::Publish(a) => cmd::publish::run(a),
+        Command::Login(a) => cmd::login::run_login(a),
+        Command::Logout(a) => cmd::login::run_logout(a),
         Command::ShowConfig(a) => cmd::show::run_show_config(a),
         Command::ShowPackages(a) => cmd::show::run_show_packages(a),
         Command::Lock(a) => cmd::show::run_lock(a),

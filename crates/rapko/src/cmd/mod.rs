@@ -5,7 +5,9 @@ pub mod apk;
 pub mod build;
 pub mod cache;
 pub mod common;
+pub mod login;
 pub mod progress;
+pub mod publish;
 pub mod sbom;
 pub mod show;
 

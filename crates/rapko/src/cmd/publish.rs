@@ -1,0 +1,108 @@
+//! `rapko publish CONFIG REF…`: build exactly as `rapko build` does, then push the image (or
+//! index), with its SBOMs attached, to every reference, and print `REPO@sha256:…` for each.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rapko_build::{BuildOptions, Lockfile};
+use rapko_registry::{Options, PushRequest, Reference, Root, Sbom, blocking};
+
+use crate::cmd::build::{SbomArgs, write_atomic};
+use crate::cmd::common::{ConfigArgs, FetchArgs, build_time};
+
+#[derive(clap::Args, Debug)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Where to push, e.g. registry.example/team/app:1.0 (several allowed)
+    #[arg(required = true)]
+    pub refs: Vec<String>,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+    /// The build time (see `rapko build --help`)
+    #[arg(long)]
+    pub build_date: Option<String>,
+    /// Install exactly the packages of this lockfile
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub sbom: SbomArgs,
+    /// Write the pushed references (REPO@sha256:…), one a line, to this file
+    #[arg(long)]
+    pub image_refs: Option<PathBuf>,
+    /// Use plain HTTP for registries other than localhost
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
+    let destinations = args
+        .refs
+        .iter()
+        .map(|r| {
+            r.parse::<Reference>()
+                .with_context(|| format!("invalid reference {r:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let config = args.config.load()?;
+    let progress = args.fetch.progress();
+    let options = BuildOptions {
+        fetch: args.fetch.options(progress.clone()),
+        build_time: build_time(args.build_date.as_deref())?,
+        lockfile: args
+            .lockfile
+            .as_ref()
+            .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
+            .transpose()?,
+        reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
+        ..BuildOptions::default()
+    };
+    let build = rapko_build::build(&config, &options)
+        .with_context(|| format!("cannot build {}", args.config.config.display()))?;
+    let mut request = PushRequest::new(
+        build.store.root(),
+        Root::Descriptor(build.root.clone()),
+        destinations,
+    );
+    if args.sbom.sbom {
+        let formats = rapko_build::sbom::SbomFormats::parse(&args.sbom.sbom_formats)?;
+        let name = args.refs[0]
+            .parse::<rapko_oci::ImageName>()
+            .map(|n| n.repository().to_owned());
+        let name = name.unwrap_or_else(|_| args.refs[0].clone());
+        for doc in rapko_build::sbom::documents(&build, &name, formats)? {
+            if let Some(dir) = &args.sbom.sbom_path {
+                std::fs::create_dir_all(dir)?;
+                write_atomic(&dir.join(&doc.file_name), doc.text.as_bytes())?;
+            }
+            request.sboms.push(Sbom::new(
+                doc.subject.digest,
+                doc.media_type,
+                doc.text.into_bytes(),
+            ));
+        }
+    }
+    let push_options = Options {
+        insecure: args.insecure,
+        ..Options::default()
+    };
+    let report = blocking::push(&request, &push_options).context("cannot push the image")?;
+    tracing::info!(
+        "pushed {} blobs ({} bytes), {} already there, {} mounted; {} manifests",
+        report.blobs_uploaded,
+        report.bytes_uploaded,
+        report.blobs_skipped,
+        report.blobs_mounted,
+        report.manifests_pushed
+    );
+    let lines = report.image_refs();
+    for line in &lines {
+        println!("{line}");
+    }
+    if let Some(path) = &args.image_refs {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        write_atomic(path, text.as_bytes())?;
+    }
+    Ok(())
+}
