@@ -226,7 +226,7 @@ accounts:
     );
 }
 
-/// The glibc distro of the fixtures, as in examples/glibc.yaml.
+/// The glibc distro of the fixtures, as in examples/glibc.yaml, plus apk to audit it.
 const GLIBC: &str = "
 contents:
   keyring:
@@ -238,6 +238,7 @@ contents:
     - bash
     - busybox
     - ca-certificates-bundle
+    - apk-tools
 paths:
   - path: /lib64
     type: symlink
@@ -287,6 +288,18 @@ fn glibc_bash_finds_its_libraries_through_the_ld_so_cache() {
         ours == theirs,
         "ldconfig rewrote /etc/ld.so.cache differently"
     );
+    // ldconfig's links agree with the packages: nothing changed outside /etc; in /etc the
+    // cache replaces the placeholder ld-linux ships, the rest is apk's own unowned files.
+    let audit = sh_ok(&root, &[], "apk audit --system").unwrap();
+    assert_eq!(audit, "", "apk audit --system reported changes");
+    let audit = sh_ok(&root, &[], "apk audit 2>/dev/null").unwrap();
+    assert!(audit.contains("U etc/ld.so.cache\n"), "{audit}");
+    for line in audit.lines() {
+        assert!(
+            line == "U etc/ld.so.cache" || line.starts_with("A etc/apk/"),
+            "unexpected `{line}` in:\n{audit}"
+        );
+    }
     // busybox 1.37 links from its list, reachable through the /bin symlink.
     let out = sh_ok(
         &root,
