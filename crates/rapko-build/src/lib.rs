@@ -53,6 +53,8 @@ pub struct BuildOptions {
     pub build_time: Option<u64>,
     /// Install exactly this lockfile's packages instead of resolving.
     pub lockfile: Option<(PathBuf, Lockfile)>,
+    /// Require the same version of every package on every architecture.
+    pub consistent_versions: bool,
     pub gzip: GzipOptions,
     pub reporter: Option<Arc<dyn Reporter>>,
     /// Where the blob store's temporary directory goes (next to the output, so the final
@@ -124,7 +126,15 @@ pub fn plan_all(
     keyring: &rapko_apk::Keyring,
     options: &BuildOptions,
 ) -> Result<Vec<Plan>> {
-    per_arch(&config.archs_or_all(), |arch| {
+    let archs = config.archs_or_all();
+    if options.consistent_versions && archs.len() > 1 && options.lockfile.is_none() {
+        let repos = per_arch(&archs, |arch| {
+            report(options, arch, Phase::Resolve);
+            plan::load_repos(fetcher, config, arch, keyring)
+        })?;
+        return plan::resolve_consistent(repos, &plan::world(config)?);
+    }
+    per_arch(&archs, |arch| {
         report(options, arch, Phase::Resolve);
         let started = std::time::Instant::now();
         let plan = plan_arch(fetcher, config, arch, keyring, options)?;

@@ -122,7 +122,35 @@ pub fn resolve(repos: ArchRepos, world: &[Dependency]) -> Result<Plan> {
             arch: repos.arch.to_string(),
             source: Box::new(source),
         })?;
-    let packages = resolution
+    let packages = chosen(&resolution);
+    drop(resolution);
+    Ok(Plan { repos, packages })
+}
+
+/// Resolves every architecture so that each package has the same version on all of them
+/// (apko's `--consistent-versions`); the error names the package that cannot agree.
+pub fn resolve_consistent(all: Vec<ArchRepos>, world: &[Dependency]) -> Result<Vec<Plan>> {
+    let names: Vec<String> = all.iter().map(|r| r.arch.to_string()).collect();
+    let resolvers: Vec<Resolver<'_>> = all.iter().map(|r| Resolver::new(&r.repos)).collect();
+    let arches: Vec<(&str, &Resolver<'_>)> =
+        names.iter().map(String::as_str).zip(&resolvers).collect();
+    let resolutions =
+        rapko_solve::resolve_consistent(&arches, world).map_err(|source| BuildError::Resolve {
+            arch: names.join(", "),
+            source: Box::new(source),
+        })?;
+    let packages: Vec<Vec<Chosen>> = resolutions.iter().map(chosen).collect();
+    drop(resolutions);
+    drop(resolvers);
+    Ok(all
+        .into_iter()
+        .zip(packages)
+        .map(|(repos, packages)| Plan { repos, packages })
+        .collect())
+}
+
+fn chosen(resolution: &rapko_solve::Resolution<'_>) -> Vec<Chosen> {
+    resolution
         .packages
         .iter()
         .map(|p| Chosen {
@@ -134,9 +162,7 @@ pub fn resolve(repos: ArchRepos, world: &[Dependency]) -> Result<Plan> {
                 .flat_map(|l| l.satisfied_by.iter().copied())
                 .collect(),
         })
-        .collect();
-    drop(resolution);
-    Ok(Plan { repos, packages })
+        .collect()
 }
 
 /// Takes exactly the packages of a lockfile for this architecture, in the lock's order,

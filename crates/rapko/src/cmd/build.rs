@@ -74,7 +74,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    // Mode 0666 less the umask, as for any file a command writes (tempfile's default,
+    // 0600, would keep the SBOMs from everyone else).
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
     std::io::Write::write_all(&mut tmp, bytes)?;
     tmp.persist(path)
@@ -90,6 +94,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .with_context(|| format!("invalid image name {:?}", args.tag))?;
     let progress = args.fetch.progress();
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(progress.clone()),
         build_time: build_time(args.build_date.as_deref())?,
         lockfile: args
@@ -159,6 +164,7 @@ pub fn run_minirootfs(args: &MinirootfsArgs) -> anyhow::Result<()> {
             .context("the config names no architecture")?,
     };
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(args.fetch.progress()),
         build_time: build_time(args.build_date.as_deref())?,
         ..BuildOptions::default()

@@ -29,6 +29,10 @@ pub struct ConfigArgs {
     /// Extra annotations, KEY=VALUE
     #[arg(long = "annotations")]
     pub annotations: Vec<String>,
+    /// Require the same version of every package on every architecture (apko's behaviour);
+    /// fails naming the package that differs when impossible
+    #[arg(long)]
+    pub consistent_versions: bool,
 }
 
 #[derive(clap::Args, Clone, Debug, Default)]

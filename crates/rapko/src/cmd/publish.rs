@@ -48,6 +48,7 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let progress = args.fetch.progress();
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(progress.clone()),
         build_time: build_time(args.build_date.as_deref())?,
         lockfile: args

@@ -42,6 +42,7 @@ pub struct ShowPackagesArgs {
 pub fn run_show_packages(args: &ShowPackagesArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(None),
         ..BuildOptions::default()
     };
@@ -103,6 +104,7 @@ pub fn run_lock(args: &LockArgs) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(args.fetch.progress()),
         ..BuildOptions::default()
     };
@@ -134,6 +136,7 @@ pub struct DotArgs {
 pub fn run_dot(args: &DotArgs) -> anyhow::Result<()> {
     let config = args.config.load()?;
     let options = BuildOptions {
+        consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(None),
         ..BuildOptions::default()
     };
