@@ -864,6 +864,35 @@ fn builds_in_different_dirs_umasks_timezones_and_locales_are_identical() {
     }
 }
 
+/// Outputs are files like any other a command writes: under umask 022 everyone may read
+/// them (the tarball, the SBOMs beside it, every file and directory of a layout).
+#[test]
+fn outputs_are_readable_by_others_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let case = Case::new();
+    let tar_dir = case.path("t");
+    build_in_env(&case, "t", "022", "UTC", "C", "img.tar");
+    case.dir("l/layout");
+    build_in_env(&case, "l", "022", "UTC", "C", "layout");
+    let mut checked = Vec::new();
+    let mut paths: Vec<PathBuf> = ["img.tar", "sbom-x86_64.spdx.json", "sbom-x86_64.cdx.json"]
+        .iter()
+        .map(|f| tar_dir.join(f))
+        .collect();
+    let layout = case.path("l/layout");
+    paths.push(layout.clone());
+    paths.extend(Layout::at(&layout).files().iter().map(|f| layout.join(f)));
+    for p in paths {
+        let meta = std::fs::metadata(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let mode = meta.permissions().mode() & 0o777;
+        let want = if meta.is_dir() { 0o755 } else { 0o644 };
+        if mode != want {
+            checked.push(format!("{} is {mode:o}, want {want:o}", p.display()));
+        }
+    }
+    assert!(checked.is_empty(), "wrong modes:\n{}", checked.join("\n"));
+}
+
 #[test]
 fn changing_the_environment_changes_the_config_not_the_layer() {
     let case = Case::new();
