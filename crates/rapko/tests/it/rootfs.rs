@@ -135,6 +135,79 @@ fn alpine_base_runs_and_its_apk_database_is_apks_own() {
     assert_eq!(verify.matches(" - OK").count(), 25, "{verify}");
 }
 
+/// `python3 -m http.server` on a free loopback port, killed when dropped.
+struct HttpServer {
+    _child: crate::support::KillOnDrop,
+    port: u16,
+}
+
+impl HttpServer {
+    /// `None` when python3 is missing and tools are not required.
+    fn serve(dir: &Path) -> Option<HttpServer> {
+        let python = rapko_test::require_tool("python3")?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        let child = Command::new(python)
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .arg("--directory")
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start python3 -m http.server");
+        let server = HttpServer {
+            _child: crate::support::KillOnDrop(child),
+            port,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("python3 -m http.server did not listen on 127.0.0.1:{port}");
+    }
+}
+
+#[test]
+fn the_cached_packages_verify_inside_the_image() {
+    // Served over HTTP, so the packages land in rapko's cache (local ones are read in place).
+    let Some(server) = HttpServer::serve(&fixture("alpine-3.19")) else {
+        return;
+    };
+    let yaml = ALPINE_BASE.replace(
+        "FIXTURES/alpine-3.19/main",
+        &format!("http://127.0.0.1:{}/main", server.port),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let Some(root) = minirootfs(dir.path(), &yaml) else {
+        return;
+    };
+    let cache = dir.path().join("cache/packages");
+    let cached = std::fs::read_dir(&cache)
+        .unwrap_or_else(|e| panic!("no package cache at {}: {e}", cache.display()))
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "apk"))
+        })
+        .count();
+    assert_eq!(cached, 25, "one cached file per installed package");
+    let binds = ["--ro-bind", cache.to_str().unwrap(), "/cache"];
+    let Some(out) = sh_ok(&root, &binds, "apk verify /cache/*.apk") else {
+        return;
+    };
+    assert_eq!(out.matches(" - OK").count(), 25, "{out}");
+    assert_eq!(out.lines().count(), 25, "{out}");
+}
+
 #[test]
 fn busybox_applets_resolve_through_their_links() {
     let dir = tempfile::tempdir().unwrap();
