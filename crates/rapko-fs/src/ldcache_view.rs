@@ -69,15 +69,21 @@ impl LibraryTree for TreeView<'_> {
 
 /// Writes `/etc/ld.so.cache` (mode 0644) and applies `ldconfig`'s symlink changes when the
 /// tree holds a glibc dynamic loader. `apk_arch` picks the loader flavour; when it is not
-/// one `ldconfig` knows, the loader found in the tree decides.
+/// one `ldconfig` knows, the loader found in the tree decides, and when that fails too (a
+/// glibc for armv7, say) the image gets no cache: its loader still searches the default
+/// directories, so a warning is enough.
 pub fn write_ld_so_cache(w: &mut Writer<'_>, apk_arch: &str) -> Result<()> {
     let view = TreeView(w.tree);
     if !ldcache::needs_ld_so_cache(&view) {
         return Ok(());
     }
-    let arch = match LdArch::from_apk_arch(apk_arch) {
-        Some(arch) => arch,
-        None => ldcache::detect_arch(&view)?,
+    let arch = match LdArch::from_apk_arch(apk_arch).map_or_else(|| ldcache::detect_arch(&view), Ok)
+    {
+        Ok(arch) => arch,
+        Err(e) => {
+            tracing::warn!("no /etc/ld.so.cache for this {apk_arch} image: {e}");
+            return Ok(());
+        }
     };
     let result = ldcache::run_ldconfig(&view, &LdCacheOptions::new(arch))?;
     for change in &result.link_changes {

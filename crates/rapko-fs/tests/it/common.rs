@@ -95,12 +95,21 @@ pub fn config(yaml: &str) -> ImageConfiguration {
 
 /// The whole root filesystem of packages (in order) and a config.
 pub fn rootfs_of(packages: &[PackageToInstall], yaml: &str) -> rapko_fs::Result<Rootfs> {
+    rootfs_for_arch(packages, yaml, "x86_64")
+}
+
+/// [`rootfs_of`] for another apk architecture.
+pub fn rootfs_for_arch(
+    packages: &[PackageToInstall],
+    yaml: &str,
+    arch: &str,
+) -> rapko_fs::Result<Rootfs> {
     let config = config(yaml);
     build_rootfs(
         packages,
         &RootfsOptions {
             config: &config,
-            arch: "x86_64",
+            arch,
             keys: vec![(
                 rapko_test::TEST_KEY_NAME.to_owned(),
                 rapko_test::test_public_key_pem().to_owned(),

@@ -264,3 +264,14 @@ fn glibc_images_get_the_ld_so_cache_and_musl_images_none() {
     let rootfs = build(&[musl], NO_CONFIG);
     assert!(rootfs.tree.get("etc/ld.so.cache").is_none());
 }
+
+#[test]
+fn a_glibc_ldconfig_does_not_know_gets_no_cache_but_builds() {
+    let armhf = ApkBuilder::new("glibc", "2.41-r0")
+        .arch("armv7")
+        .file("lib/ld-linux-armhf.so.3", "not really")
+        .build();
+    let packages = [crate::common::to_install(&armhf)];
+    let rootfs = crate::common::rootfs_for_arch(&packages, NO_CONFIG, "armv7").unwrap();
+    assert!(rootfs.tree.get("etc/ld.so.cache").is_none());
+}
