@@ -114,7 +114,8 @@ pub fn service_bundle(w: &mut Writer<'_>, entrypoint: &Entrypoint) -> Result<()>
     for (name, command) in &entrypoint.services {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
             return Err(crate::FsError::Path(format!(
-                "service name {name:?} must be a plain name"
+                "entrypoint.services: {name:?} cannot name a directory under /sv; use a plain \
+                 name (letters, digits, '.', '_' or '-')"
             )));
         }
         w.dir(&format!("sv/{name}"), 0o755)?;
