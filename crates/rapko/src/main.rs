@@ -54,6 +54,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    cmd::interrupt::install();
     let result = match &cli.command {
         Command::Build(a) => cmd::build::run(a),
         Command::BuildMinirootfs(a) => cmd::build::run_minirootfs(a),

@@ -93,6 +93,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("invalid image name {:?}", args.tag))?;
     let progress = args.fetch.progress();
+    let work = WorkDir::beside(&args.output)?;
     let options = BuildOptions {
         consistent_versions: args.config.consistent_versions,
         fetch: args.fetch.options(progress.clone()),
@@ -103,7 +104,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
             .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
             .transpose()?,
         reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
-        work_dir: work_dir(&args.output),
+        work_dir: Some(work.path().to_owned()),
         ..BuildOptions::default()
     };
     let build = rapko_build::build(&config, &options)
@@ -116,7 +117,11 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         let opts = TarballOptions {
             mtime: build.build_time,
         };
-        rapko_oci::write_tarball(&build.store, &images, &args.output, &opts)?;
+        // Written inside the work directory and renamed: an error or Ctrl-C leaves nothing.
+        let tmp = work.path().join("image.tar");
+        rapko_oci::write_tarball(&build.store, &images, &tmp, &opts)?;
+        std::fs::rename(&tmp, &args.output)
+            .with_context(|| format!("cannot write {}", args.output.display()))?;
         work_dir(&args.output).unwrap_or_else(|| PathBuf::from("."))
     };
     for path in args.sbom.write(&build, &name, &sbom_dir)? {
@@ -125,6 +130,40 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
     tracing::info!("wrote {} ({})", args.output.display(), build.root.digest);
     println!("{}@{}", args.tag, build.root.digest);
     Ok(())
+}
+
+/// A temporary directory beside the output for everything a build writes before the final
+/// rename: removed when dropped (an error) and by the Ctrl-C handler (an interrupt), so
+/// neither leaves anything behind.
+pub struct WorkDir {
+    dir: tempfile::TempDir,
+}
+
+impl WorkDir {
+    pub fn beside(output: &Path) -> anyhow::Result<WorkDir> {
+        let parent = work_dir(output).unwrap_or_else(|| PathBuf::from("."));
+        let dir = tempfile::Builder::new()
+            .prefix(".rapko-build-")
+            .tempdir_in(&parent)
+            .with_context(|| {
+                format!(
+                    "cannot create a temporary directory in {}",
+                    parent.display()
+                )
+            })?;
+        crate::cmd::interrupt::remove_on_interrupt(dir.path());
+        Ok(WorkDir { dir })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        crate::cmd::interrupt::forget(self.dir.path());
+    }
 }
 
 /// Temporary files go beside the output so the final rename stays on one file system.

@@ -5,6 +5,7 @@ pub mod apk;
 pub mod build;
 pub mod cache;
 pub mod common;
+pub mod interrupt;
 pub mod login;
 pub mod progress;
 pub mod publish;
