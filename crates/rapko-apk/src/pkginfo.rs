@@ -71,7 +71,7 @@ fn set_key(info: &mut PackageInfo, key: &str, value: &str) -> Result<(), String>
 pub(crate) fn parse_number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
     value
         .parse()
-        .map_err(|_| format!("{key}: {value:?} is not a number"))
+        .map_err(|_| format!("{key}: {:?} is not a number", crate::index::truncate(value)))
 }
 
 pub fn parse_hex32(value: &str) -> Result<[u8; 32], String> {
