@@ -247,14 +247,32 @@ fn word() -> impl Strategy<Value = String> {
 }
 
 fn acl() -> impl Strategy<Value = Acl> {
-    (0u32..0o10000, 0u32..70000, 0u32..70000, prop::option::of(any::<[u8; 20]>()))
-        .prop_map(|(mode, uid, gid, xattr_sha1)| Acl { xattr_sha1, ..Acl::new(mode, uid, gid) })
+    (
+        0u32..0o10000,
+        0u32..70000,
+        0u32..70000,
+        prop::option::of(any::<[u8; 20]>()),
+    )
+        .prop_map(|(mode, uid, gid, xattr_sha1)| Acl {
+            xattr_sha1,
+            ..Acl::new(mode, uid, gid)
+        })
 }
 
 fn installed_package() -> impl Strategy<Value = InstalledPackage> {
-    let file = (word(), acl(), prop::option::of(any::<[u8; 20]>()))
-        .prop_map(|(name, acl, checksum)| InstalledFile { name, acl, checksum });
-    let dir = ("[a-z]{1,6}(/[a-z]{1,6}){0,2}", acl(), prop::collection::vec(file, 0..4))
+    let file =
+        (word(), acl(), prop::option::of(any::<[u8; 20]>())).prop_map(|(name, acl, checksum)| {
+            InstalledFile {
+                name,
+                acl,
+                checksum,
+            }
+        });
+    let dir = (
+        "[a-z]{1,6}(/[a-z]{1,6}){0,2}",
+        acl(),
+        prop::collection::vec(file, 0..4),
+    )
         .prop_map(|(path, acl, files)| InstalledDir { path, acl, files });
     // A directory listed twice is one directory to apk (and to our reader).
     let dirs = prop::collection::vec(dir, 0..4).prop_map(|mut dirs| {
@@ -271,19 +289,43 @@ fn installed_package() -> impl Strategy<Value = InstalledPackage> {
         prop::option::of(1u32..1000),
         dirs,
     )
-        .prop_map(|(name, version, sum, description, replaces, priority, dirs)| {
-            let info = PackageInfo {
-                name,
-                version,
-                description,
-                checksum: Some(ControlChecksum(sum)),
-                replaces: replaces.iter().filter_map(|r| r.parse().ok()).collect(),
-                replaces_priority: priority,
-                ..PackageInfo::default()
-            };
-            InstalledPackage {
-                dirs,
-                ..InstalledPackage::new(info)
-            }
-        })
+        .prop_map(
+            |(name, version, sum, description, replaces, priority, dirs)| {
+                let info = PackageInfo {
+                    name,
+                    version,
+                    description,
+                    checksum: Some(ControlChecksum(sum)),
+                    replaces: replaces.iter().filter_map(|r| r.parse().ok()).collect(),
+                    replaces_priority: priority,
+                    ..PackageInfo::default()
+                };
+                InstalledPackage {
+                    dirs,
+                    ..InstalledPackage::new(info)
+                }
+            },
+        )
+}
+
+/// Found by `installed_records_round_trip`: two directory-less records before one with a
+/// directory give it two `r:` lines; apk appends both, and so must we.
+#[test]
+fn regression_held_back_replaces_lines_accumulate() {
+    let text = "C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nP:a\nV:0-r0\nA:\nS:0\nI:0\nT:\nU:\nL:\n\n\
+                C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\nP:a\nV:0-r0\nA:\nS:0\nI:0\nT:\nU:\nL:\n\
+                r:a\nr:b\nF:a\nM:0:0:0\n\n";
+    let packages = parse_installed(text).expect("parses");
+    let replaces: Vec<String> = packages[1]
+        .info
+        .replaces
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(replaces, ["a", "b"]);
+    assert!(
+        write_installed(&packages)
+            .expect("writes")
+            .contains("r:a b\nF:a\n")
+    );
 }
