@@ -227,6 +227,18 @@ fn ten_megabyte_lines() {
         "pkginfo atom",
     );
     assert!(short_enough(&err, "line 2"), "{} bytes", err.len());
+    for field in ["I:", "C:Q1"] {
+        let err = error_of(
+            parse_index_text(&format!("P:x\nV:1\n{field}{long}\n")),
+            field,
+        );
+        assert!(short_enough(&err, "line 3"), "{field}: {} bytes", err.len());
+    }
+    let err = error_of(
+        parse_pkginfo(&format!("pkgname = x\nsize = {long}\n")),
+        "size",
+    );
+    assert!(short_enough(&err, "not a number"), "{} bytes", err.len());
 }
 
 #[test]
