@@ -53,6 +53,16 @@ pub struct ImageInputs<'a> {
     pub gzip: GzipOptions,
     /// Finished layers from earlier builds (none: always build).
     pub cache: Option<&'a ImageCache>,
+    /// Told when each step starts.
+    pub reporter: Option<&'a dyn crate::Reporter>,
+}
+
+impl ImageInputs<'_> {
+    fn report(&self, arch: Arch, phase: crate::Phase) {
+        if let Some(r) = self.reporter {
+            r.phase(arch, phase);
+        }
+    }
 }
 
 /// Builds (or takes from the cache) one architecture's layers, then writes its config and
@@ -130,6 +140,7 @@ fn build_layers(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<CachedImage> {
     let arch = plan.repos.arch;
     let started = std::time::Instant::now();
     let rootfs = build_rootfs(plan, inputs)?;
+    inputs.report(arch, crate::Phase::Write);
     tracing::info!(
         "{arch}: root filesystem with {} entries in {:?}",
         rootfs.tree.len(),
@@ -166,7 +177,9 @@ fn build_layers(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<CachedImage> {
 pub fn build_rootfs(plan: &Plan, inputs: &ImageInputs<'_>) -> Result<Rootfs> {
     let arch = plan.repos.arch;
     let started = std::time::Instant::now();
+    inputs.report(arch, crate::Phase::Fetch);
     let packages = fetch(plan, inputs.fetcher)?;
+    inputs.report(arch, crate::Phase::Install);
     tracing::info!(
         "{arch}: {} packages fetched and verified in {:?}",
         packages.len(),

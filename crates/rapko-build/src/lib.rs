@@ -96,9 +96,9 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         build_time,
         gzip: options.gzip,
         cache: Some(&cache),
+        reporter: options.reporter.as_deref(),
     };
     let images = per_arch_plans(&plans, |plan| {
-        report(options, plan.repos.arch, Phase::Fetch);
         let image = image::build_arch_image(plan, &inputs)?;
         report(options, plan.repos.arch, Phase::Done);
         Ok(image)
@@ -177,6 +177,7 @@ pub fn build_rootfs(
         build_time,
         gzip: options.gzip,
         cache: None,
+        reporter: options.reporter.as_deref(),
     };
     Ok((image::build_rootfs(&plan, &inputs)?, build_time))
 }
