@@ -9,6 +9,8 @@ use rapko_config::Arch;
 
 pub struct TerminalProgress {
     multi: MultiProgress,
+    /// Packages done and packages in the batch.
+    counts: Mutex<(usize, usize)>,
     downloads: Mutex<Option<ProgressBar>>,
     phases: Mutex<Vec<(Arch, ProgressBar)>>,
 }
@@ -17,6 +19,7 @@ impl TerminalProgress {
     pub fn new() -> TerminalProgress {
         TerminalProgress {
             multi: MultiProgress::new(),
+            counts: Mutex::new((0, 0)),
             downloads: Mutex::new(None),
             phases: Mutex::new(Vec::new()),
         }
@@ -41,6 +44,9 @@ impl rapko_repo::Progress for TerminalProgress {
         );
         bar.set_prefix("fetch");
         bar.set_message(format!("0/{count} packages"));
+        if let Ok(mut c) = self.counts.lock() {
+            *c = (0, count);
+        }
         bar.set_length(bytes);
         if let Ok(mut d) = self.downloads.lock() {
             *d = Some(bar);
@@ -51,8 +57,13 @@ impl rapko_repo::Progress for TerminalProgress {
         self.with_downloads(|b| b.inc(bytes));
     }
 
-    fn finished(&self, package: &str, _outcome: rapko_repo::Outcome) {
-        self.with_downloads(|b| b.set_message(package.to_owned()));
+    fn finished(&self, _package: &str, _outcome: rapko_repo::Outcome) {
+        let Ok(mut c) = self.counts.lock() else {
+            return;
+        };
+        c.0 += 1;
+        let (done, total) = *c;
+        self.with_downloads(|b| b.set_message(format!("{done}/{total} packages")));
     }
 }
 
