@@ -208,11 +208,7 @@ impl Client {
 
     /// Checks that the configured credentials are accepted by `reg` (`GET /v2/` with them).
     pub(crate) async fn check_login(&self, reg: &Registry) -> Result<()> {
-        let call = Call::new(
-            Method::GET,
-            reg.url("v2/")?,
-            "check the credentials (GET /v2/)",
-        );
+        let call = Call::new(Method::GET, reg.url("v2/")?, "check the credentials");
         let response = self.send(reg, &Scopes::default(), &call).await?;
         if response.status().is_success() {
             return Ok(());
@@ -298,11 +294,7 @@ impl Client {
 
     /// `GET /v2/` without credentials: which challenge, if any, the registry sends.
     async fn ping(&self, reg: &Registry) -> Result<Option<Challenge>> {
-        let call = Call::new(
-            Method::GET,
-            reg.url("v2/")?,
-            "check the registry API (GET /v2/)",
-        );
+        let call = Call::new(Method::GET, reg.url("v2/")?, "check the registry API");
         let response = self.execute(reg, &call, None).await?;
         match response.status() {
             s if s.is_success() => Ok(None),
@@ -453,9 +445,12 @@ impl Client {
                     retry_after(r.headers()),
                 ),
                 Err(e) if failed >= attempts => {
+                    // The query of an upload URL is a long opaque state token: not shown.
+                    let mut shown = call.url.clone();
+                    shown.set_query(None);
                     return Err(Error::Network {
                         registry: reg.name.clone(),
-                        action: format!("{}: {} {}", call.action, call.method, call.url),
+                        action: format!("{}: {} {shown}", call.action, call.method),
                         attempts: failed,
                         reason: error_chain(&e.without_url()),
                     });

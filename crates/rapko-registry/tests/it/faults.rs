@@ -51,45 +51,34 @@ fn push_through(
 #[test]
 fn connection_dropped_in_the_middle_of_a_chunk() {
     let image = big_image(3 << 20, 11);
-    let fault = Fault {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/",
-        nth: 2,
-        action: Action::CutAfter(300_000),
-    };
+    let fault = Fault::new("PATCH", "/blobs/uploads/", 2, Action::CutAfter(300_000));
     let log = push_through(vec![fault], &chunked(), &image);
     if log.is_empty() {
         return;
     }
-    // Part of the chunk reached the registry, so the session no longer matches what we
-    // know was accepted: after asking (GET), a new session starts the layer over
-    // (1 good + 1 cut, then 4 PATCHes).
-    assert!(
-        log.iter()
-            .any(|r| r.starts_with("GET ") && r.contains("/blobs/uploads/")),
-        "{log:#?}"
-    );
-    assert_eq!(
-        log.iter().filter(|r| r.starts_with("PATCH ")).count(),
-        6,
-        "{log:#?}"
-    );
+    // The session was asked where it stands (GET). Part of the chunk reached the registry,
+    // so Distribution normally refuses the session then, and a new one starts the layer
+    // over (1 good + 1 cut, then 4 PATCHes); had nothing been written, the session
+    // continues (1 + 1 cut + 3).
+    let asked = log
+        .iter()
+        .any(|r| r.starts_with("GET ") && r.contains("/blobs/uploads/"));
+    assert!(asked, "{log:#?}");
+    let patches = log.iter().filter(|r| r.starts_with("PATCH ")).count();
     let sessions = log
         .iter()
         .filter(|r| r.starts_with("POST ") && r.contains("/blobs/uploads/"))
         .count();
-    assert_eq!(sessions, 3, "one per blob and one restart: {log:#?}");
+    assert!(
+        (sessions, patches) == (3, 6) || (sessions, patches) == (2, 5),
+        "restarted or resumed: {log:#?}"
+    );
 }
 
 #[test]
 fn connection_dropped_before_a_chunk_resumes_the_session() {
     let image = big_image(3 << 20, 12);
-    let fault = Fault {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/",
-        nth: 3,
-        action: Action::CutBefore,
-    };
+    let fault = Fault::new("PATCH", "/blobs/uploads/", 3, Action::CutBefore);
     let log = push_through(vec![fault], &chunked(), &image);
     if log.is_empty() {
         return;
@@ -116,12 +105,7 @@ fn connection_dropped_before_a_chunk_resumes_the_session() {
 #[test]
 fn connection_dropped_during_a_monolithic_upload() {
     let image = single_arch(&[("etc/data", &crate::support::noise(200_000, 3))]);
-    let fault = Fault {
-        method: "PUT",
-        path_contains: "/blobs/uploads/",
-        nth: 1,
-        action: Action::CutAfter(50_000),
-    };
+    let fault = Fault::new("PUT", "/blobs/uploads/", 1, Action::CutAfter(50_000)).min_body(100_000);
     let log = push_through(vec![fault], &fast_options(), &image);
     let puts = log
         .iter()
@@ -134,30 +118,10 @@ fn connection_dropped_during_a_monolithic_upload() {
 fn server_errors_and_rate_limits_are_retried() {
     let image = single_arch(&[("etc/x", b"retry me\n")]);
     let faults = vec![
-        Fault {
-            method: "HEAD",
-            path_contains: "/blobs/",
-            nth: 1,
-            action: Action::Respond(503),
-        },
-        Fault {
-            method: "POST",
-            path_contains: "/blobs/uploads/",
-            nth: 1,
-            action: Action::Respond(429),
-        },
-        Fault {
-            method: "PUT",
-            path_contains: "/blobs/uploads/",
-            nth: 1,
-            action: Action::Respond(502),
-        },
-        Fault {
-            method: "PUT",
-            path_contains: "/manifests/",
-            nth: 1,
-            action: Action::Respond(500),
-        },
+        Fault::new("HEAD", "/blobs/", 1, Action::Respond(503)),
+        Fault::new("POST", "/blobs/uploads/", 1, Action::Respond(429)),
+        Fault::new("PUT", "/blobs/uploads/", 1, Action::Respond(502)),
+        Fault::new("PUT", "/manifests/", 1, Action::Respond(500)),
     ];
     let log = push_through(faults, &fast_options(), &image);
     let count = |m: &str, p: &str| {
@@ -206,12 +170,7 @@ fn registry_down_is_a_clear_error() {
 fn persistent_server_errors_give_up() {
     let Some(reg) = Registry::start() else { return };
     let faults = (1..=10)
-        .map(|nth| Fault {
-            method: "GET",
-            path_contains: "/v2/",
-            nth,
-            action: Action::Respond(503),
-        })
+        .map(|nth| Fault::new("GET", "/v2/", nth, Action::Respond(503)))
         .collect();
     let proxy = Proxy::start(reg.port, faults);
     let image = single_arch(&[("etc/x", b"x\n")]);

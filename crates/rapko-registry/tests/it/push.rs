@@ -359,3 +359,25 @@ fn destination_digest_must_match() {
         .to_string();
     assert!(err.contains("nothing to push"), "{err}");
 }
+
+#[test]
+fn straight_from_a_blob_store() {
+    let Some(reg) = tools() else { return };
+    // What `rapko publish` has after a build: a blob store and the root descriptor, no
+    // index.json.
+    let dir = tempfile::tempdir().unwrap();
+    let store = rapko_oci::BlobStore::open(dir.path()).unwrap();
+    let mut root =
+        crate::support::build(&store, &crate::support::amd64(), &[("etc/store", b"s\n")]);
+    root.platform = None;
+    assert!(!dir.path().join("index.json").exists());
+    let dest = format!("{}/fromstore:v1", reg.addr());
+    let request = PushRequest::new(
+        store.root(),
+        Root::Descriptor(root.clone()),
+        vec![reference(&dest)],
+    );
+    let report = blocking::push(&request, &fast_options()).unwrap();
+    assert_eq!(report.root, root);
+    assert_eq!(skopeo_raw(&dest, None), store.read(&root.digest).unwrap());
+}

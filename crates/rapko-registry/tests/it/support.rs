@@ -179,7 +179,7 @@ pub fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// Stores a one-layer image of `files` for `platform`; returns its manifest descriptor
 /// with the platform set.
-fn build(store: &BlobStore, platform: &Platform, files: &[(&str, &[u8])]) -> Descriptor {
+pub fn build(store: &BlobStore, platform: &Platform, files: &[(&str, &[u8])]) -> Descriptor {
     let mut w = store
         .layer_writer(GzipOptions::default().with_level(1))
         .unwrap();
@@ -386,14 +386,39 @@ pub enum Action {
     Respond(u16),
 }
 
-/// A fault: `action` on the `nth` (1-based) request whose method is `method` and whose
-/// path contains `path_contains`.
+/// A fault: `action` on the `nth` (1-based) request whose method is `method`, whose
+/// path contains `path_contains` and whose body has at least `min_body` bytes.
 #[derive(Debug, Clone)]
 pub struct Fault {
     pub method: &'static str,
     pub path_contains: &'static str,
+    pub min_body: u64,
     pub nth: usize,
     pub action: Action,
+}
+
+impl Fault {
+    /// `action` on the `nth` request of `method` to a path containing `path_contains`.
+    pub fn new(
+        method: &'static str,
+        path_contains: &'static str,
+        nth: usize,
+        action: Action,
+    ) -> Self {
+        Self {
+            method,
+            path_contains,
+            min_body: 0,
+            nth,
+            action,
+        }
+    }
+
+    /// Only requests with at least `bytes` of body count.
+    pub fn min_body(mut self, bytes: u64) -> Self {
+        self.min_body = bytes;
+        self
+    }
 }
 
 struct ProxyState {
@@ -492,7 +517,7 @@ fn serve(client: TcpStream, upstream: u16, state: &ProxyState) {
             break;
         };
         state.requests.lock().unwrap().push(line.clone());
-        match take_fault(state, &line) {
+        match take_fault(state, &line, length) {
             Some(Action::CutBefore) => break,
             Some(Action::CutAfter(n)) => {
                 let _ = server_w.write_all(&head);
@@ -552,12 +577,15 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(Vec<u8>, String, u64)
     }
 }
 
-fn take_fault(state: &ProxyState, line: &str) -> Option<Action> {
+fn take_fault(state: &ProxyState, line: &str, length: u64) -> Option<Action> {
     let mut faults = state.faults.lock().unwrap();
     // Every matching fault counts the request, whether or not another one fires.
     let mut action = None;
     for (fault, seen) in faults.iter_mut() {
-        if line.starts_with(&format!("{} ", fault.method)) && line.contains(fault.path_contains) {
+        let matches = line.starts_with(&format!("{} ", fault.method))
+            && line.contains(fault.path_contains)
+            && length >= fault.min_body;
+        if matches {
             *seen += 1;
             if *seen == fault.nth && action.is_none() {
                 action = Some(fault.action);
