@@ -38,8 +38,13 @@ pub fn run_login(args: &LoginArgs) -> anyhow::Result<()> {
     let password = password(args)?;
     let credentials = Credentials::new(username, password);
     let mut config = DockerConfig::load_default()?;
-    let stored = blocking::login(&args.registry, &credentials, &mut config, &Options::default())
-        .with_context(|| format!("cannot log in to {}", args.registry))?;
+    let stored = blocking::login(
+        &args.registry,
+        &credentials,
+        &mut config,
+        &Options::default(),
+    )
+    .with_context(|| format!("cannot log in to {}", args.registry))?;
     eprintln!("Login Succeeded (credentials stored in {stored})");
     Ok(())
 }
@@ -67,7 +72,9 @@ fn password(args: &LoginArgs) -> anyhow::Result<String> {
         let trimmed = text.strip_suffix('\n').unwrap_or(&text);
         trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
     } else if let Some(p) = &args.password {
-        eprintln!("warning: using --password on the command line is insecure; use --password-stdin");
+        eprintln!(
+            "warning: using --password on the command line is insecure; use --password-stdin"
+        );
         p.clone()
     } else {
         bail!(
