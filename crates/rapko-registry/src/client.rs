@@ -33,6 +33,8 @@ use crate::reference::{api_host, is_loopback};
 const SMALL_BODY: usize = 256 << 10;
 /// How long a token lives when the server does not say (the token spec's default).
 const DEFAULT_TOKEN_LIFE: Duration = Duration::from_secs(60);
+/// The longest a token is kept, whatever the server says.
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 3600);
 /// Tokens are renewed this long before they expire, so one does not lapse in flight.
 const TOKEN_MARGIN: Duration = Duration::from_secs(10);
 
@@ -261,12 +263,15 @@ impl Client {
         if state.challenge.is_none() {
             state.challenge = Some(self.ping(reg).await?);
         }
+        // Credentials are looked up only for a registry that asks for them, so a broken
+        // credential helper does not stand in the way of pushing to an open registry.
+        let Some(challenge) = state.challenge.clone().flatten() else {
+            return Ok(None);
+        };
         let credentials = self.credentials(reg, &mut state).await?;
-        let challenge = state.challenge.clone().flatten();
         match challenge {
-            None => Ok(None),
-            Some(Challenge::Basic) => Ok(credentials.as_ref().and_then(basic_header)),
-            Some(Challenge::Bearer { realm, service, .. }) => {
+            Challenge::Basic => Ok(credentials.as_ref().and_then(basic_header)),
+            Challenge::Bearer { realm, service, .. } => {
                 let key = scopes.key();
                 if let Some(token) = state
                     .tokens
@@ -543,12 +548,16 @@ fn parse_token(body: &[u8]) -> std::result::Result<Token, String> {
     let mut header = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| "the token has characters not allowed in a header".to_owned())?;
     header.set_sensitive(true);
+    // Capped, so that an absurd expires_in cannot overflow the clock arithmetic.
     let life = answer
         .expires_in
-        .map_or(DEFAULT_TOKEN_LIFE, Duration::from_secs);
+        .map_or(DEFAULT_TOKEN_LIFE, Duration::from_secs)
+        .min(MAX_TOKEN_LIFE);
+    // A short-lived token is kept for half its life rather than not at all.
+    let margin = TOKEN_MARGIN.min(life / 2);
     Ok(Token {
         header,
-        renew_at: Instant::now() + life.saturating_sub(TOKEN_MARGIN),
+        renew_at: Instant::now() + life - margin,
     })
 }
 
@@ -677,8 +686,14 @@ mod tests {
         assert_eq!(t.header.to_str().unwrap(), "Bearer abc");
         assert!(t.header.is_sensitive());
         assert!(t.renew_at > Instant::now() + Duration::from_secs(280));
+        let short = parse_token(br#"{"token":"s","expires_in":4}"#).unwrap();
+        assert!(
+            short.renew_at > Instant::now() + Duration::from_secs(1),
+            "kept for half its life"
+        );
         let t = parse_token(br#"{"access_token":"xyz"}"#).unwrap();
         assert_eq!(t.header.to_str().unwrap(), "Bearer xyz");
+        assert!(parse_token(br#"{"token":"x","expires_in":18446744073709551615}"#).is_ok());
         assert!(parse_token(br#"{"token":""}"#).is_err());
         assert!(parse_token(b"nope").is_err());
         assert!(parse_token(br#"{"token":"a\nb"}"#).is_err());

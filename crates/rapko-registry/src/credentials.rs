@@ -326,7 +326,9 @@ impl DockerConfig {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "PascalCase")]
         struct Answer {
+            #[serde(default)]
             username: String,
+            #[serde(default)]
             secret: String,
         }
         let answer: Answer =

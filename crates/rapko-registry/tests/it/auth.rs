@@ -131,3 +131,36 @@ fn basic_credentials_given_directly() {
     let report = blocking::push(&request, &options).unwrap();
     assert_eq!(report.blobs_uploaded, 2);
 }
+
+#[test]
+fn a_broken_credential_helper_matters_only_where_credentials_are_needed() {
+    let Some(open) = Registry::start() else {
+        return;
+    };
+    let Some(locked) = Registry::start_with_htpasswd(USER, PASSWORD) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.json"),
+        r#"{"credsStore":"rapko-test-absent"}"#,
+    )
+    .unwrap();
+    let image = single_arch(&[("etc/x", b"helper\n")]);
+    let push_to = |reg: &Registry| {
+        let request = PushRequest::new(
+            &image.layout,
+            Root::Sole,
+            vec![format!("{}/app:v1", reg.addr()).parse().unwrap()],
+        );
+        blocking::push(&request, &with_config(home.path()))
+    };
+    push_to(&open).unwrap();
+    let err = push_to(&locked).unwrap_err();
+    assert!(matches!(err, Error::CredentialHelper { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("docker-credential-rapko-test-absent"),
+        "{err}"
+    );
+}
