@@ -15,7 +15,8 @@
 //!   that tag, through the chosen dependencies of such a package, or as an `install_if`
 //!   package of pinned ones;
 //! - every package is needed: reachable from the world through the dependency edges, or an
-//!   `install_if` package whose conditions hold (and what it needs);
+//!   `install_if` package whose conditions hold on packages already needed (and what it
+//!   needs);
 //! - no `install_if` package is missing that could simply be added: conditions hold, and
 //!   its dependencies are already satisfied without a conflict;
 //! - the highest versions win: no chosen package could be swapped for a higher version of
@@ -148,6 +149,33 @@ pub fn verify(
     referee.install_if(repos, world, &mut violations);
     referee.highest(repos, world, &mut violations);
     violations
+}
+
+/// For each package at `chosen` that a higher version of its name could replace with
+/// every rule still holding, `(its position, the better version's position)`. The
+/// resolver uses it to climb out of the rare local optimum its search can leave.
+pub(crate) fn upgrades(
+    repos: &[Repository],
+    world: &[Dependency],
+    chosen: &[(usize, usize)],
+) -> Vec<((usize, usize), (usize, usize))> {
+    let (positions, set): (Vec<(usize, usize)>, Vec<Member<'_>>) = chosen
+        .iter()
+        .filter_map(|&(r, i)| {
+            let repo = repos.get(r)?;
+            let member = Member {
+                info: repo.packages.get(i)?,
+                tag: repo.tag.as_deref(),
+            };
+            Some(((r, i), member))
+        })
+        .unzip();
+    let referee = Referee::new(set);
+    referee
+        .better_versions(repos, world)
+        .into_iter()
+        .filter_map(|(i, _, at)| Some((*positions.get(i)?, at)))
+        .collect()
 }
 
 #[derive(Clone, Copy)]
@@ -346,11 +374,28 @@ impl<'a> Referee<'a> {
         reached
     }
 
+    /// True when member `i`'s `install_if` conditions hold on the `reached` members alone
+    /// (a conflict condition: on the whole set), so that packages cannot bring each other
+    /// in through `install_if` in a circle.
+    fn triggered_by_reached(&self, i: usize, reached: &[bool]) -> bool {
+        let info = self.set[i].info;
+        !info.install_if.is_empty()
+            && info.install_if.iter().all(|a| {
+                let hits = self.matching(a);
+                if a.conflict {
+                    hits.is_empty()
+                } else {
+                    hits.iter()
+                        .any(|&j| reached.get(j).copied().unwrap_or(false))
+                }
+            })
+    }
+
     fn needed(&self, world: &[Dependency], out: &mut Vec<Violation>) {
         let mut reached = self.needed_by_world(world);
         loop {
             let joining: Vec<usize> = (0..self.set.len())
-                .filter(|&i| !reached[i] && self.triggered(i))
+                .filter(|&i| !reached[i] && self.triggered_by_reached(i, &reached))
                 .collect();
             if joining.is_empty() {
                 break;
@@ -428,21 +473,34 @@ impl<'a> Referee<'a> {
     }
 
     fn highest(&self, repos: &[Repository], world: &[Dependency], out: &mut Vec<Violation>) {
-        let mut by_name: HashMap<&str, Vec<(&PackageInfo, Option<&str>)>> = HashMap::new();
+        for (i, q, _) in self.better_versions(repos, world) {
+            out.push(Violation::NotHighest {
+                package: self.label(i),
+                better: q.name_version(),
+            });
+        }
+    }
+
+    /// For each member a higher version of the same name (from a repository with the same
+    /// tag) could replace, the member, the first such version and its position.
+    fn better_versions<'r>(
+        &self,
+        repos: &'r [Repository],
+        world: &[Dependency],
+    ) -> Vec<(usize, &'r PackageInfo, (usize, usize))> {
+        type Versions<'r> = Vec<(&'r PackageInfo, Option<&'r str>, (usize, usize))>;
+        let mut by_name: HashMap<&str, Versions<'r>> = HashMap::new();
         let chosen_names: HashSet<&str> = self.set.iter().map(|m| m.info.name.as_str()).collect();
-        for repo in repos {
-            for info in repo
-                .packages
-                .iter()
-                .filter(|p| chosen_names.contains(p.name.as_str()))
-            {
-                by_name
-                    .entry(&info.name)
-                    .or_default()
-                    .push((info, repo.tag.as_deref()));
+        for (r, repo) in repos.iter().enumerate() {
+            for (index, info) in repo.packages.iter().enumerate() {
+                if chosen_names.contains(info.name.as_str()) {
+                    let entry = by_name.entry(info.name.as_str()).or_default();
+                    entry.push((info, repo.tag.as_deref(), (r, index)));
+                }
             }
         }
         let needed = self.needed_by_world(world);
+        let mut found = Vec::new();
         for (i, m) in self.set.iter().enumerate() {
             let Some(versions) = by_name.get(m.info.name.as_str()) else {
                 continue;
@@ -456,25 +514,23 @@ impl<'a> Referee<'a> {
                             .iter()
                             .all(|a| self.matching(a).is_empty() == a.conflict))
             };
-            let better = versions.iter().find(|(q, tag)| {
+            let better = versions.iter().find(|(q, tag, _)| {
                 *tag == m.tag
                     && version::compare(&q.version, &m.info.version).is_gt()
                     && joins(q)
                     && self.could_replace(i, q, world)
             });
-            if let Some((q, _)) = better {
-                out.push(Violation::NotHighest {
-                    package: self.label(i),
-                    better: q.name_version(),
-                });
+            if let Some((q, _, at)) = better {
+                found.push((i, *q, *at));
             }
         }
+        found
     }
 
     /// True when member `i` could be swapped for `q` with every rule still holding: the
     /// swapped set is checked again from scratch (swaps are rare: only a higher version
     /// of a chosen name is tried).
-    fn could_replace(&self, i: usize, q: &'a PackageInfo, world: &[Dependency]) -> bool {
+    fn could_replace(&self, i: usize, q: &PackageInfo, world: &[Dependency]) -> bool {
         let mut swapped = self.set.clone();
         let Some(slot) = swapped.get_mut(i) else {
             return false;

@@ -10,12 +10,14 @@
 //! untagged repositories keeps from mattering in practice.
 //!
 //! Holds pin a package name to one version; `resolve_consistent` uses them to make every
-//! architecture agree.
+//! architecture agree. Locks pin a name to one package; the resolver uses them to climb
+//! to a higher version its first answer missed.
 
 use ahash::{AHashMap, AHashSet};
 use rapko_apk::Dependency;
 
 use crate::error::ResolveError;
+use crate::resolve::Provided;
 use crate::universe::{NameId, PkgId, Universe, provide_matches};
 
 #[derive(Debug, Default)]
@@ -26,6 +28,8 @@ pub(crate) struct Policy<'a> {
     world_tags: AHashMap<NameId, &'a str>,
     /// Package names held at one version.
     holds: AHashMap<NameId, &'a str>,
+    /// Package names locked to one package.
+    locks: AHashMap<NameId, PkgId>,
 }
 
 impl<'a> Policy<'a> {
@@ -56,6 +60,73 @@ impl<'a> Policy<'a> {
         Ok(policy)
     }
 
+    /// Takes back the permission to choose `pkgs`.
+    pub fn revoke(&mut self, pkgs: &[PkgId]) {
+        for p in pkgs {
+            self.pinned.remove(p);
+        }
+    }
+
+    /// The chosen packages from tagged repositories that the pin does not reach through
+    /// the chosen packages: from the world's atoms with that tag, along dependencies, and
+    /// to `install_if` packages triggered by a reached package.
+    pub fn unpinned(&self, u: &Universe<'_>, world: &[Dependency], chosen: &[PkgId]) -> Vec<PkgId> {
+        let provided = Provided::new(u, chosen);
+        let mut tags: Vec<&str> = chosen.iter().filter_map(|&p| u.tag(p)).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        let mut stray = Vec::new();
+        for tag in tags {
+            let mut reached: AHashSet<PkgId> = AHashSet::new();
+            let mut queue: Vec<PkgId> = world
+                .iter()
+                .filter(|a| !a.conflict && a.tag.as_deref() == Some(tag))
+                .flat_map(|a| provided.matching(u, a).collect::<Vec<_>>())
+                .collect();
+            loop {
+                while let Some(pkg) = queue.pop() {
+                    if reached.insert(pkg) {
+                        for dep in u.pkg(pkg).info.depends.iter().filter(|d| !d.conflict) {
+                            queue.extend(provided.matching(u, dep));
+                        }
+                    }
+                }
+                queue = chosen
+                    .iter()
+                    .copied()
+                    .filter(|p| {
+                        !reached.contains(p) && self.triggered_by(u, &provided, *p, &reached)
+                    })
+                    .collect();
+                if queue.is_empty() {
+                    break;
+                }
+            }
+            stray.extend(
+                chosen
+                    .iter()
+                    .filter(|&&p| u.tag(p) == Some(tag) && !reached.contains(&p)),
+            );
+        }
+        stray
+    }
+
+    /// True when `pkg` is an `install_if` package one of whose conditions a reached
+    /// package satisfies.
+    fn triggered_by(
+        &self,
+        u: &Universe<'_>,
+        provided: &Provided<'_>,
+        pkg: PkgId,
+        reached: &AHashSet<PkgId>,
+    ) -> bool {
+        let iif = &u.pkg(pkg).info.install_if;
+        iif.iter().all(|a| provided.satisfies(u, a))
+            && iif
+                .iter()
+                .any(|a| !a.conflict && provided.matching(u, a).any(|p| reached.contains(&p)))
+    }
+
     /// True when pinning lets the solver choose `pkg`.
     pub fn allowed(&self, u: &Universe<'_>, pkg: PkgId) -> bool {
         u.tag(pkg).is_none() || self.pinned.contains(&pkg)
@@ -64,6 +135,23 @@ impl<'a> Policy<'a> {
     /// The tag the world asked `name` with, if any.
     pub fn world_tag(&self, name: NameId) -> Option<&'a str> {
         self.world_tags.get(&name).copied()
+    }
+
+    /// Locks the name of `pkg` to `pkg`.
+    pub fn lock(&mut self, u: &Universe<'_>, pkg: PkgId) {
+        self.locks.insert(u.pkg(pkg).name, pkg);
+    }
+
+    /// The package `name` is locked to, if any.
+    pub fn locked(&self, name: NameId) -> Option<PkgId> {
+        self.locks.get(&name).copied()
+    }
+
+    /// True when a hold or a lock on its name rules `pkg` out.
+    pub fn held_out(&self, u: &Universe<'_>, pkg: PkgId) -> bool {
+        let p = u.pkg(pkg);
+        self.hold(p.name).is_some_and(|v| v != p.info.version)
+            || self.locked(p.name).is_some_and(|l| l != pkg)
     }
 
     /// The version `name` is held at, if any.

@@ -8,10 +8,18 @@
 //! it fits beside everything already chosen — apk skips such a package when it cannot be
 //! installed (`alpine-base !ssl_client` works), and so does rapko. New packages may
 //! trigger more; the loop ends when a round adds nothing new, at most once per package.
+//!
+//! Two checks follow, each re-solving when it finds something: pinned packages must be
+//! reached through the packages chosen (see [`crate::policy`]), and no chosen package
+//! may be replaceable by a higher version of its name with everything still valid (the
+//! referee's test, [`crate::check`]); a CDCL search can settle below that when two
+//! providers of a name rank equal, and holding the upgrade lifts it. Both are no-ops for
+//! ordinary worlds.
 
 use ahash::{AHashMap, AHashSet};
-use rapko_apk::{Dependency, PackageInfo};
+use rapko_apk::{Dependency, PackageInfo, version};
 
+use crate::check;
 use crate::error::ResolveError;
 use crate::explain;
 use crate::order;
@@ -20,6 +28,9 @@ use crate::prefer::{self, Offer};
 use crate::sat::Sat;
 use crate::suggest;
 use crate::universe::{NameId, PkgId, Repository, Universe, provide_matches};
+
+/// At most this many rounds of climbing to higher versions (see `resolve_held`).
+const MAX_UPGRADE_ROUNDS: usize = 8;
 
 /// Resolves worlds against a fixed set of repositories. Build it once (it indexes every
 /// package by name, a few milliseconds for all of Alpine) and resolve as often as needed;
@@ -124,9 +135,84 @@ impl<'a> Resolver<'a> {
         holds: &[(String, String)],
     ) -> Result<Resolution<'a>, ResolveError> {
         self.check_world(world)?;
-        let policy = Policy::new(&self.u, world, holds)?;
-        let chosen = self.solve(world, &policy)?;
+        let mut locks: Vec<PkgId> = Vec::new();
+        let mut chosen = self.resolve_pinned(world, holds, &locks)?;
+        // The search settles on the highest versions it meets first; in rare cases (two
+        // providers of a name nobody prefers) another choice would have allowed a higher
+        // version. Hold each such upgrade and solve again, while that still works.
+        for _ in 0..MAX_UPGRADE_ROUNDS {
+            let upgrades = self.upgrades(world, &chosen, holds, &locks);
+            if upgrades.is_empty() {
+                break;
+            }
+            locks.extend(upgrades.iter().copied());
+            // Keep the new answer only if it did climb.
+            match self.resolve_pinned(world, holds, &locks) {
+                Ok(better) if upgrades.iter().all(|p| better.contains(p)) => chosen = better,
+                _ => break,
+            }
+        }
         Ok(self.resolution(world, &chosen))
+    }
+
+    /// Solves with `holds`, keeping apk's pinning rule on the packages chosen.
+    fn resolve_pinned(
+        &self,
+        world: &[Dependency],
+        holds: &[(String, String)],
+        locks: &[PkgId],
+    ) -> Result<Vec<PkgId>, ResolveError> {
+        let mut policy = Policy::new(&self.u, world, holds)?;
+        for &pkg in locks {
+            policy.lock(&self.u, pkg);
+        }
+        loop {
+            let chosen = self.solve(world, &policy)?;
+            // Keep apk's pinning rule on the packages actually chosen (see `policy`).
+            let stray = policy.unpinned(&self.u, world, &chosen);
+            if stray.is_empty() {
+                return Ok(chosen);
+            }
+            policy.revoke(&stray);
+        }
+    }
+
+    /// The higher versions that could replace chosen packages (judged by the referee,
+    /// [`crate::check`]), for names not held already; empty at once when no chosen name
+    /// has a higher version anywhere, which is nearly always.
+    fn upgrades(
+        &self,
+        world: &[Dependency],
+        chosen: &[PkgId],
+        holds: &[(String, String)],
+        locks: &[PkgId],
+    ) -> Vec<PkgId> {
+        let u = &self.u;
+        let has_higher = chosen.iter().any(|&c| {
+            let pkg = u.pkg(c);
+            u.providers(pkg.name).iter().any(|p| {
+                let other = u.pkg(p.pkg);
+                other.name == pkg.name
+                    && version::compare(&other.info.version, &pkg.info.version).is_gt()
+            })
+        });
+        if !has_higher {
+            return Vec::new();
+        }
+        let positions: Vec<(usize, usize)> = chosen
+            .iter()
+            .map(|&c| (u.pkg(c).repo as usize, u.pkg(c).index as usize))
+            .collect();
+        check::upgrades(u.repos, world, &positions)
+            .into_iter()
+            .filter_map(|(_, (r, i))| {
+                let id = u.id_of(r, i)?;
+                let name = u.pkg(id).name;
+                let held = holds.iter().any(|(n, _)| *n == u.pkg(id).info.name)
+                    || locks.iter().any(|&l| u.pkg(l).name == name);
+                (!held).then_some(id)
+            })
+            .collect()
     }
 
     /// Fails early, with a precise message, on world atoms nothing could satisfy.
@@ -215,8 +301,7 @@ impl<'a> Resolver<'a> {
             for p in u.provided(c) {
                 for &x in u.install_if_users(p.name) {
                     let pkg = u.pkg(x);
-                    let held_elsewhere =
-                        policy.hold(pkg.name).is_some_and(|v| v != pkg.info.version);
+                    let held_elsewhere = policy.held_out(u, x);
                     if tried.contains(&x)
                         || chosen_names.contains(&pkg.name)
                         || !policy.allowed(u, x)

@@ -429,7 +429,10 @@ impl DependencyProvider for Adapter<'_> {
                 .min_by(|a, b| self.compare(*a, *b, None))
                 .map(|o| solvable(o.pkg))
         };
-        if let Some(version) = self.policy.hold(name) {
+        if let Some(pkg) = self.policy.locked(name) {
+            let lock = solvable(pkg);
+            result.locked = result.candidates.contains(&lock).then_some(lock);
+        } else if let Some(version) = self.policy.hold(name) {
             result.locked = best_where(&|p| self.u.pkg(p).info.version == version);
             if result.locked.is_none() {
                 // Nothing at the held version: every candidate is excluded, with the reason.

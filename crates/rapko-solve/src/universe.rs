@@ -190,6 +190,18 @@ impl<'a> Universe<'a> {
         }
     }
 
+    /// The id of the package at `index` in repository `repo`.
+    pub fn id_of(&self, repo: usize, index: usize) -> Option<PkgId> {
+        let before: usize = self
+            .repos
+            .get(..repo)?
+            .iter()
+            .map(|r| r.packages.len())
+            .sum();
+        let len = self.repos.get(repo)?.packages.len();
+        (index < len).then_some((before + index) as PkgId)
+    }
+
     pub fn pkg(&self, id: PkgId) -> &Pkg<'a> {
         &self.pkgs[id as usize]
     }
@@ -291,6 +303,8 @@ mod tests {
         assert_eq!(u.provides(2, sh), None);
         assert_eq!(u.label(2), "busybox-binsh-1.37-r0");
         assert_eq!(u.pkg(2).repo, 1);
+        assert_eq!((u.id_of(1, 0), u.id_of(0, 1)), (Some(2), Some(1)));
+        assert_eq!((u.id_of(1, 1), u.id_of(2, 0)), (None, None));
         assert!(u.lookup("nothing").is_none());
         assert!(u.providers(9999).is_empty());
     }

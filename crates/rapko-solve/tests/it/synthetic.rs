@@ -467,3 +467,19 @@ fn explanations_group_who_forbids_and_name_every_candidate() {
     // The same atom twice is one requirement.
     assert_eq!(sorted(&ok(&r, "foo foo")), ["bar-3", "foo-3"]);
 }
+
+#[test]
+fn install_if_climbs_to_a_higher_version_that_a_later_round_triggers() {
+    // d is chosen for virt; c-1 and b-1 join on d; c-3 (the second one) joins on b, which
+    // only a later round has: the resolver climbs from c-1 to that c-3.
+    let r = repo(
+        "P:d V:1 p:virt
+         P:c V:1 i:d
+         P:c V:3 p:virt
+         P:c V:3 i:b
+         P:b V:1 i:d",
+    );
+    let res = ok(&r, "virt");
+    assert_eq!(sorted(&res), ["b-1", "c-3", "d-1"]);
+    assert_eq!(res.get("c").map(|p| p.index), Some(3));
+}
