@@ -198,7 +198,7 @@ impl Repo<'_> {
             );
             return Ok(None);
         }
-        let have = range_end(response.headers()).map(|end| end + 1);
+        let have = range_end(response.headers()).map(|end| end.saturating_add(1));
         if have != Some(session.offset) {
             tracing::debug!(
                 ?have,
@@ -233,12 +233,17 @@ impl Repo<'_> {
             return Err(self.unexpected(&action, response).await);
         }
         self.stats.bytes_uploaded.fetch_add(len, Ordering::Relaxed);
-        let offset = range_end(response.headers()).map_or(end + 1, |e| e + 1);
-        if offset != end + 1 {
+        // The registry may keep less than was sent; the next chunk starts where it says.
+        // It must keep something, or the upload would never end.
+        let offset = range_end(response.headers()).map_or(end + 1, |e| e.saturating_add(1));
+        if offset > end + 1 || offset <= session.offset {
             return Err(Error::Protocol {
                 registry: self.registry.name.clone(),
                 action,
-                reason: format!("it reports {offset} bytes received, expected {}", end + 1),
+                reason: format!(
+                    "it reports {offset} bytes received after bytes {}-{end} were sent",
+                    session.offset
+                ),
             });
         }
         Ok(Session {

@@ -164,3 +164,65 @@ fn a_broken_credential_helper_matters_only_where_credentials_are_needed() {
         "{err}"
     );
 }
+
+/// Set in the child process of `docker_config_env_is_honoured`: the destination to push to.
+const CHILD_DEST: &str = "RAPKO_REGISTRY_TEST_CHILD_DEST";
+const CHILD_LAYOUT: &str = "RAPKO_REGISTRY_TEST_CHILD_LAYOUT";
+
+/// The default credential source reads `$DOCKER_CONFIG/config.json`. The environment is
+/// process-wide, so the push runs in a child process (this test binary, this test only)
+/// with DOCKER_CONFIG set.
+#[test]
+fn docker_config_env_is_honoured() {
+    if let (Ok(dest), Ok(layout)) = (std::env::var(CHILD_DEST), std::env::var(CHILD_LAYOUT)) {
+        let request = PushRequest::new(layout, Root::Sole, vec![dest.parse().unwrap()]);
+        let options = Options {
+            auth: Auth::DockerConfig,
+            ..fast_options()
+        };
+        if let Err(e) = blocking::push(&request, &options) {
+            panic!("child push failed: {e}");
+        }
+        return;
+    }
+    let Some(reg) = Registry::start_with_htpasswd(USER, PASSWORD) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut config = DockerConfig::in_dir(home.path()).unwrap();
+    blocking::login(
+        &reg.addr(),
+        &Credentials::new(USER, PASSWORD),
+        &mut config,
+        &fast_options(),
+    )
+    .unwrap();
+    let image = single_arch(&[("etc/env", b"env\n")]);
+    let dest = format!("{}/env/app:v1", reg.addr());
+    let child = |docker_config: &std::path::Path| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "auth::docker_config_env_is_honoured",
+                "--test-threads=1",
+            ])
+            .env("DOCKER_CONFIG", docker_config)
+            .env(CHILD_DEST, &dest)
+            .env(CHILD_LAYOUT, &image.layout)
+            .output()
+            .unwrap()
+    };
+    let out = child(home.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (status, _, _) = crate::support::http_get(reg.port, "/v2/").unwrap();
+    assert_eq!(status, 401, "the registry does demand credentials");
+    let empty = tempfile::tempdir().unwrap();
+    let out = child(empty.path());
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("requires authentication"), "{said}");
+}
