@@ -90,7 +90,15 @@ impl Repo<'_> {
                 Err(e) => e,
             };
             failed += 1;
-            let out_of_sync = matches!(error, Error::Status { status: 416, .. });
+            // 416: the session is at another offset than we think; 404: it expired or the
+            // registry lost it. Either way a new session fixes it.
+            let out_of_sync = matches!(
+                error,
+                Error::Status {
+                    status: 404 | 416,
+                    ..
+                }
+            );
             if !(error.is_transient() || out_of_sync) || failed >= policy.attempts.max(1) {
                 return Err(error);
             }

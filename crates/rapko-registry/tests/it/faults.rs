@@ -188,3 +188,19 @@ fn persistent_server_errors_give_up() {
         proxy.requests()
     );
 }
+
+#[test]
+fn a_lost_upload_session_starts_over() {
+    let image = big_image(3 << 20, 13);
+    // The registry forgot the session (BLOB_UPLOAD_UNKNOWN is a 404) between two chunks.
+    let fault = Fault::new("PATCH", "/blobs/uploads/", 2, Action::Respond(404));
+    let log = push_through(vec![fault], &chunked(), &image);
+    if log.is_empty() {
+        return;
+    }
+    let sessions = log
+        .iter()
+        .filter(|r| r.starts_with("POST ") && r.contains("/blobs/uploads/"))
+        .count();
+    assert_eq!(sessions, 3, "one per blob and one restart: {log:#?}");
+}
