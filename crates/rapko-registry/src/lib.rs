@@ -12,6 +12,24 @@
 //!
 //! It does not pull images, delete anything, or speak the docker schema 1 format, and it
 //! never prints or logs a password or token.
+//!
+//! ```no_run
+//! use rapko_registry::{Options, PushRequest, Root, Sbom, blocking};
+//! # fn build() -> (rapko_oci::BlobStore, rapko_oci::Descriptor, Vec<u8>) { unimplemented!() }
+//! // After a build: its blob store, the root (index or manifest), an SBOM of the root.
+//! let (store, root, spdx) = build();
+//! let mut request = PushRequest::new(
+//!     store.root(),
+//!     Root::Descriptor(root.clone()),
+//!     vec!["registry.example/team/app:1.0".parse()?, "registry.example/team/app:latest".parse()?],
+//! );
+//! request.sboms.push(Sbom::spdx(root.digest, spdx));
+//! let report = blocking::push(&request, &Options::default())?;
+//! for line in report.image_refs() {
+//!     println!("{line}"); // registry.example/team/app@sha256:…
+//! }
+//! # Ok::<(), rapko_registry::Error>(())
+//! ```
 
 // Tests unwrap freely: a panic there is a test failure with a backtrace, which is the point.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
