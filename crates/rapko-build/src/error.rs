@@ -33,6 +33,8 @@ pub enum BuildError {
     Gzip(#[from] rapko_oci::GzipError),
     #[error("lockfile {path}: {message}")]
     Lock { path: String, message: String },
+    #[error("the lockfile does not match the repository: {0}")]
+    LockMismatch(String),
     #[error("{0}")]
     Other(String),
     #[error("i/o error: {0}")]
@@ -44,7 +46,9 @@ impl BuildError {
     pub fn hint(&self) -> Option<String> {
         match self {
             BuildError::Repo(e) => e.hint(),
-            BuildError::Lock { .. } => Some("regenerate the lockfile with `rapko lock`".to_owned()),
+            BuildError::Lock { .. } | BuildError::LockMismatch(_) => {
+                Some("regenerate the lockfile with `rapko lock`".to_owned())
+            }
             _ => None,
         }
     }

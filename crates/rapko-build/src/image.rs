@@ -209,6 +209,11 @@ fn fetch(plan: &Plan, fetcher: &Fetcher) -> Result<Vec<PackageToInstall>> {
         .map(|c| (&plan.repos.indexes[c.repository], &c.info))
         .collect();
     let fetched = fetcher.fetch_packages(&wanted)?;
+    for (f, chosen) in fetched.iter().zip(&plan.packages) {
+        if let Some(locked) = &chosen.locked {
+            check_locked(f, locked)?;
+        }
+    }
     Ok(fetched
         .into_iter()
         .zip(&plan.packages)
@@ -222,6 +227,35 @@ fn fetch(plan: &Plan, fetcher: &Fetcher) -> Result<Vec<PackageToInstall>> {
         .collect())
 }
 
+/// A lockfile pins the control and data checksums too: a package whose members differ from
+/// the lock (a repository that re-published a version) is refused.
+fn check_locked(
+    fetched: &rapko_repo::FetchedPackage,
+    locked: &crate::lock::LockPackage,
+) -> Result<()> {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let control = format!("sha1-{}", b64(&fetched.parsed.control_checksum.0));
+    let data = fetched
+        .parsed
+        .info
+        .datahash
+        .map(|h| format!("sha256-{}", b64(&h)))
+        .unwrap_or_default();
+    for (what, expected, actual) in [
+        ("control", &locked.control.checksum, &control),
+        ("data", &locked.data.checksum, &data),
+    ] {
+        if !expected.is_empty() && expected != actual {
+            return Err(BuildError::LockMismatch(format!(
+                "{}-{}: the {what} section has checksum {actual}, the lock says {expected}",
+                locked.name, locked.version
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn write_layers(
     tree: &Tree,
     groups: &[LayerGroup],
@@ -230,7 +264,16 @@ fn write_layers(
     let mut layers = Vec::with_capacity(groups.len());
     for group in groups {
         let writer = inputs.store.layer_writer(inputs.gzip)?;
-        let select = |_: &str, node: &Node| group.contains(node.owner);
+        // A hard link must travel with its file: extractors resolve it within one layer.
+        let select = |_: &str, node: &Node| {
+            let owner = match &node.kind {
+                rapko_fs::NodeKind::Hardlink(target) => {
+                    tree.get(target).map_or(node.owner, |t| t.owner)
+                }
+                _ => node.owner,
+            };
+            group.contains(owner)
+        };
         let writer = rapko_fs::layer::write_tar(tree, select, inputs.build_time, writer)?;
         layers.push(writer.finish()?);
     }

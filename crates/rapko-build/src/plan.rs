@@ -30,6 +30,8 @@ pub struct Chosen {
     pub info: PackageInfo,
     /// Positions in [`Plan::packages`] of the packages that satisfied its dependencies.
     pub depends_on: Vec<usize>,
+    /// The lockfile's record of it, when building from a lock (checked after fetching).
+    pub locked: Option<crate::lock::LockPackage>,
 }
 
 /// What to install for one architecture, in install order.
@@ -161,6 +163,7 @@ fn chosen(resolution: &rapko_solve::Resolution<'_>) -> Vec<Chosen> {
                 .iter()
                 .flat_map(|l| l.satisfied_by.iter().copied())
                 .collect(),
+            locked: None,
         })
         .collect()
 }
@@ -206,6 +209,7 @@ pub fn from_lock(repos: ArchRepos, lock: &Lockfile, lock_path: &str) -> Result<P
             repository,
             info: info.clone(),
             depends_on: Vec::new(),
+            locked: Some(locked.clone()),
         });
     }
     if packages.is_empty() {
