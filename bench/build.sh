@@ -108,6 +108,11 @@ CLEAR_LAYERS="rm -rf '$RAPKO_CACHE_DIR/images' '$RAPKO_CACHE_DIR/blobs'"
 hf "alpine-base -> new OCI layout, full build" --runs "$RUNS" --warmup 2 \
     --prepare "$CLEAR_LAYERS; rm -rf '$W/out' && mkdir '$W/out'" -- \
     "'$R' build --quiet '$CFG' bench:latest '$W/out' >/dev/null"
+if command -v taskset >/dev/null; then
+    hf "alpine-base -> new OCI layout, full build, 1 core" --runs "$RUNS" --warmup 2 \
+        --prepare "$CLEAR_LAYERS; rm -rf '$W/out' && mkdir '$W/out'" -- \
+        "taskset -c 0 '$R' build --quiet '$CFG' bench:latest '$W/out' >/dev/null"
+fi
 hf "alpine-base -> tarball, full build" --runs "$RUNS" --warmup 2 \
     --prepare "$CLEAR_LAYERS; rm -f '$W/img.tar'" -- \
     "'$R' build --quiet '$CFG' bench:latest '$W/img.tar' >/dev/null"
