@@ -499,16 +499,16 @@ impl<'a> Referee<'a> {
                 }
             }
         }
-        let needed = self.needed_by_world(world);
         let mut found = Vec::new();
         for (i, m) in self.set.iter().enumerate() {
             let Some(versions) = by_name.get(m.info.name.as_str()) else {
                 continue;
             };
-            // A package there only through install_if can only give way to a version
-            // that install_if would bring in as well.
+            // A package that nothing needs but install_if (or that only duplicates another
+            // unversioned provider) can only give way to a version install_if would bring
+            // in as well.
             let joins = |q: &PackageInfo| {
-                needed.get(i).copied().unwrap_or(false)
+                self.solely_needed(i, world)
                     || (!q.install_if.is_empty()
                         && q.install_if
                             .iter()
@@ -525,6 +525,18 @@ impl<'a> Referee<'a> {
             }
         }
         found
+    }
+
+    /// True when some atom of the world or of another member is satisfied by member `i`
+    /// and by no other member.
+    fn solely_needed(&self, i: usize, world: &[Dependency]) -> bool {
+        let others = self.set.iter().enumerate().filter(|(j, _)| *j != i);
+        let atoms = world
+            .iter()
+            .chain(others.flat_map(|(_, m)| m.info.depends.iter()));
+        atoms
+            .filter(|a| !a.conflict)
+            .any(|a| self.matching(a) == [i])
     }
 
     /// True when member `i` could be swapped for `q` with every rule still holding: the
