@@ -92,16 +92,19 @@ impl<T: Copy> Grouped<T> {
             starts[i] += starts[i - 1];
         }
         let mut next = starts.clone();
-        let mut slots: Vec<Option<T>> = vec![None; pairs.len()];
+        let Some(&(_, filler)) = pairs.first() else {
+            return Grouped {
+                items: Vec::new(),
+                starts,
+            };
+        };
+        let mut items = vec![filler; pairs.len()];
         for (key, item) in pairs {
             let at = &mut next[*key as usize];
-            slots[*at as usize] = Some(*item);
+            items[*at as usize] = *item;
             *at += 1;
         }
-        Grouped {
-            items: slots.into_iter().flatten().collect(),
-            starts,
-        }
+        Grouped { items, starts }
     }
 
     fn get(&self, key: u32) -> &[T] {
@@ -128,8 +131,10 @@ pub(crate) struct Universe<'a> {
 impl<'a> Universe<'a> {
     pub fn new(repos: &'a [Repository]) -> Universe<'a> {
         let total: usize = repos.iter().map(|r| r.packages.len()).sum();
-        let mut names: Vec<&'a str> = Vec::with_capacity(total * 2);
-        let mut ids: AHashMap<&'a str, NameId> = AHashMap::with_capacity(total * 2);
+        // Alpine has about two names (own and provided) per package, and a few more
+        // from install_if; sized so the table never grows.
+        let mut names: Vec<&'a str> = Vec::with_capacity(total * 3);
+        let mut ids: AHashMap<&'a str, NameId> = AHashMap::with_capacity(total * 3);
         let mut intern = |s: &'a str| -> NameId {
             *ids.entry(s).or_insert_with(|| {
                 names.push(s);
