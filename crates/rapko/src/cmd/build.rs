@@ -93,6 +93,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("invalid image name {:?}", args.tag))?;
     let progress = args.fetch.progress();
+    check_output(&args.output)?;
     let work = WorkDir::beside(&args.output)?;
     let options = BuildOptions {
         consistent_versions: args.config.consistent_versions,
@@ -164,6 +165,28 @@ impl Drop for WorkDir {
     fn drop(&mut self) {
         crate::cmd::interrupt::forget(self.dir.path());
     }
+}
+
+/// Refuses an OUTPUT that cannot be written before any work is done.
+fn check_output(output: &Path) -> anyhow::Result<()> {
+    if output.is_dir() {
+        return Ok(());
+    }
+    if output.as_os_str().to_string_lossy().ends_with('/') {
+        anyhow::bail!(
+            "{} is not an existing directory: create it to write an OCI layout there, or name a file for a tarball",
+            output.display()
+        );
+    }
+    let parent = work_dir(output).unwrap_or_else(|| PathBuf::from("."));
+    if !parent.is_dir() {
+        anyhow::bail!(
+            "cannot write {}: the directory {} does not exist",
+            output.display(),
+            parent.display()
+        );
+    }
+    Ok(())
 }
 
 /// Temporary files go beside the output so the final rename stays on one file system.
