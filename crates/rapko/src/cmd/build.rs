@@ -45,6 +45,11 @@ pub struct SbomArgs {
 }
 
 impl SbomArgs {
+    /// The formats asked for, checked before any work is done.
+    pub fn formats(&self) -> anyhow::Result<rapko_build::sbom::SbomFormats> {
+        Ok(rapko_build::sbom::SbomFormats::parse(&self.sbom_formats)?)
+    }
+
     /// Writes the build's SBOMs into `dir` (or the --sbom-path); returns the files written.
     pub fn write(
         &self,
@@ -55,7 +60,7 @@ impl SbomArgs {
         if !self.sbom {
             return Ok(Vec::new());
         }
-        let formats = rapko_build::sbom::SbomFormats::parse(&self.sbom_formats)?;
+        let formats = self.formats()?;
         let dir = self.sbom_path.as_deref().unwrap_or(default_dir);
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut written = Vec::new();
@@ -94,6 +99,7 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .with_context(|| format!("invalid image name {:?}", args.tag))?;
     let progress = args.fetch.progress();
     check_output(&args.output)?;
+    args.sbom.formats()?;
     let work = WorkDir::beside(&args.output)?;
     let options = BuildOptions {
         consistent_versions: args.config.consistent_versions,

@@ -46,6 +46,7 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = args.config.load()?;
+    let sbom_formats = args.sbom.formats()?;
     let progress = args.fetch.progress();
     let options = BuildOptions {
         consistent_versions: args.config.consistent_versions,
@@ -67,12 +68,11 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         destinations,
     );
     if args.sbom.sbom {
-        let formats = rapko_build::sbom::SbomFormats::parse(&args.sbom.sbom_formats)?;
         let name = args.refs[0]
             .parse::<rapko_oci::ImageName>()
             .map(|n| n.repository().to_owned());
         let name = name.unwrap_or_else(|_| args.refs[0].clone());
-        for doc in rapko_build::sbom::documents(&build, &name, formats)? {
+        for doc in rapko_build::sbom::documents(&build, &name, sbom_formats)? {
             if let Some(dir) = &args.sbom.sbom_path {
                 std::fs::create_dir_all(dir)?;
                 write_atomic(&dir.join(&doc.file_name), doc.text.as_bytes())?;
