@@ -11,6 +11,29 @@
 //! It does not fetch, verify or install anything, and knows nothing of files: it works on
 //! [`rapko_apk::PackageInfo`]s already read from indexes.
 //!
+//! # API
+//!
+//! - [`Repository`]`{ tag, packages }`: one index's packages, `tag` for a pinned one.
+//! - [`Resolver::new`]`(&repos)` indexes every name once (a few ms for Alpine main +
+//!   community), borrowing the packages; [`Resolver::resolve`]`(&world)` returns a
+//!   [`Resolution`] or a [`ResolveError`].
+//! - [`Resolution::packages`] lists the chosen packages in installation order, each a
+//!   [`ResolvedPackage`] with its repository index and position, its `&PackageInfo`
+//!   (`replaces` and all), why it is there ([`Reason`]) and, per dependency, which chosen
+//!   packages satisfy it ([`Link`]) — the edges for an SBOM's `DEPENDS_ON`;
+//!   [`Resolution::world`] does the same for the world's atoms.
+//! - [`to_dot`] renders the dependency graph for Graphviz.
+//! - [`resolve_consistent`] resolves one world for several architectures with the same
+//!   versions everywhere, or names the package that cannot agree.
+//! - [`check::verify`] is the referee: it judges any chosen set against the repositories
+//!   and the world, independently of the solver, and lists each [`check::Violation`].
+//!
+//! Errors name packages and versions and say what to do: an unknown name comes with close
+//! names (`unknown package "pyhton3"; did you mean python3?`), an impossible world with the
+//! chain of requirements that clash, from the world down
+//! (`network-extras-2.0-r0 needs vlan, provided only by vlan-2.3-r1, which
+//! ifupdown-ng-0.12.1-r4 forbids (!vlan)`).
+//!
 //! ```
 //! use rapko_apk::{Dependency, parse_index_text};
 //! use rapko_solve::{Repository, Resolver};

@@ -479,6 +479,61 @@ impl DependencyProvider for Adapter<'_> {
     }
 }
 
+/// resolvo's conflict graph as plain vectors (its petgraph types stay in resolvo).
+struct GraphView {
+    nodes: Vec<ConflictNode<SolvableId>>,
+    /// Per node, its outgoing edges as `(target, edge)`, in the graph's order.
+    out: Vec<Vec<(usize, ConflictEdge<SolvableId>)>>,
+}
+
+impl GraphView {
+    fn new(graph: &resolvo::conflict::ConflictGraph<SolvableId>) -> GraphView {
+        let nodes: Vec<ConflictNode<SolvableId>> =
+            graph.graph.raw_nodes().iter().map(|n| n.weight).collect();
+        let mut out = vec![Vec::new(); nodes.len()];
+        for e in graph.graph.raw_edges() {
+            if let Some(list) = out.get_mut(e.source().index()) {
+                list.push((e.target().index(), e.weight));
+            }
+        }
+        GraphView { nodes, out }
+    }
+
+    fn out(&self, node: usize) -> &[(usize, ConflictEdge<SolvableId>)] {
+        self.out.get(node).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn solvable(&self, node: usize) -> Option<SolvableId> {
+        match self.nodes.get(node) {
+            Some(ConflictNode::Solvable(s)) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// The nodes reachable from `root`, breadth first, so an explanation reads from the
+    /// world down.
+    fn breadth_first(&self, root: usize) -> Vec<usize> {
+        let mut order = vec![root];
+        let mut seen = vec![false; self.nodes.len()];
+        if let Some(s) = seen.get_mut(root) {
+            *s = true;
+        }
+        let mut next = 0;
+        while let Some(&node) = order.get(next) {
+            next += 1;
+            for &(target, _) in self.out(node) {
+                if let Some(s) = seen.get_mut(target)
+                    && !*s
+                {
+                    *s = true;
+                    order.push(target);
+                }
+            }
+        }
+        order
+    }
+}
+
 /// A solver over one universe and policy; keeps what it learnt about packages between
 /// solves (the `install_if` rounds re-solve with more soft requirements).
 pub(crate) struct Sat<'s> {
@@ -540,59 +595,30 @@ impl<'s> Sat<'s> {
     /// The statements behind resolvo's conflict graph, in breadth-first order from the
     /// world, so that an explanation reads from what was asked down to the clash.
     fn facts(&self, graph: &resolvo::conflict::ConflictGraph<SolvableId>) -> Vec<Fact> {
-        let g = &graph.graph;
-        let nodes: Vec<ConflictNode<SolvableId>> = g.raw_nodes().iter().map(|n| n.weight).collect();
-        let edges = g.raw_edges();
-        let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-        for (i, e) in edges.iter().enumerate() {
-            if let Some(list) = out_edges.get_mut(e.source().index()) {
-                list.push(i);
-            }
-        }
-        let who = |n: usize| match nodes.get(n) {
-            Some(ConflictNode::Solvable(s)) => Some(pkg_of(*s)),
-            _ => None,
-        };
-        let mut order = vec![graph.root_node.index()];
-        let mut seen = vec![false; nodes.len()];
-        if let Some(s) = seen.get_mut(graph.root_node.index()) {
-            *s = true;
-        }
+        let view = GraphView::new(graph);
         let mut facts = Vec::new();
-        let mut next = 0;
-        while let Some(&node) = order.get(next) {
-            next += 1;
+        for node in view.breadth_first(graph.root_node.index()) {
+            let who = view.solvable(node).map(pkg_of);
+            // A requirement has one edge per candidate; gather them back together.
             let mut needs: Vec<(Requirement, Vec<PkgId>)> = Vec::new();
-            for &e in out_edges.get(node).map(Vec::as_slice).unwrap_or(&[]) {
-                let edge = &edges[e];
-                let target = edge.target().index();
-                if let Some(s) = seen.get_mut(target)
-                    && !*s
-                {
-                    *s = true;
-                    order.push(target);
-                }
-                match edge.weight {
+            for &(target, edge) in view.out(node) {
+                match edge {
                     ConflictEdge::Requires(req) => {
-                        let entry = match needs.iter_mut().find(|(r, _)| *r == req) {
-                            Some(entry) => entry,
-                            None => {
-                                needs.push((req, Vec::new()));
-                                let last = needs.len() - 1;
-                                &mut needs[last]
-                            }
-                        };
-                        entry.1.extend(who(target));
+                        let candidate = view.solvable(target).map(pkg_of);
+                        match needs.iter_mut().find(|(r, _)| *r == req) {
+                            Some((_, list)) => list.extend(candidate),
+                            None => needs.push((req, candidate.into_iter().collect())),
+                        }
                     }
                     ConflictEdge::Conflict(cause) => {
-                        facts.extend(self.conflict_fact(who(node), target, cause, &nodes));
+                        facts.extend(self.conflict_fact(who, target, cause, &view.nodes));
                     }
                 }
             }
             for (req, candidates) in needs {
                 if let Some(atom) = self.atom_of(req) {
                     facts.push(Fact::Needs {
-                        who: who(node),
+                        who,
                         atom: atom.clone(),
                         candidates,
                     });
