@@ -1981,28 +1981,19 @@ mod tests {
         }
     }
 
-    /// A fresh directory under the system temp dir, deleted on drop.
-    struct TempDir(PathBuf);
+    /// A fresh temporary directory, deleted on drop.
+    struct TempDir(tempfile::TempDir);
 
     impl TempDir {
         fn new(tag: &str) -> TempDir {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let n = NEXT.fetch_add(1, Ordering::SeqCst);
-            let dir = std::env::temp_dir()
-                .join(format!("rapko-ldcache-{}-{n}-{tag}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).expect("create temp dir");
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("rapko-ldcache-{tag}-"))
+                .tempdir()
+                .expect("create temp dir");
             TempDir(dir)
         }
         fn path(&self, rel: &str) -> PathBuf {
-            self.0.join(rel)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+            self.0.path().join(rel)
         }
     }
 
@@ -2462,38 +2453,7 @@ mod tests {
 
     // ----- against real ldconfig binaries -------------------------------------------------
 
-    fn fixtures() -> PathBuf {
-        if let Some(p) = std::env::var_os("RAPKO_FIXTURES") {
-            return PathBuf::from(p);
-        }
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
-    }
-
-    fn tools_required() -> bool {
-        std::env::var("RAPKO_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
-    }
-
-    /// `name` on PATH (or a path); `None` after saying why the test is skipped, or a panic
-    /// when RAPKO_REQUIRE_TOOLS=1.
-    fn require_tool(name: &str) -> Option<PathBuf> {
-        let found = if name.contains('/') {
-            Some(PathBuf::from(name)).filter(|p| p.is_file())
-        } else {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
-        };
-        if found.is_none() {
-            assert!(
-                !tools_required(),
-                "{name} is required (RAPKO_REQUIRE_TOOLS=1) but missing"
-            );
-            eprintln!("skipping: {name} not found");
-        }
-        found
-    }
+    use rapko_test::{fixtures, require_tool, tools_required};
 
     /// The host's glibc `ldconfig` and its generator string, when it has one (Alpine's
     /// `/sbin/ldconfig` is a shell stub).

@@ -4,68 +4,12 @@
 //!
 //! Nothing happens for an image without a glibc dynamic loader (musl images have no cache).
 
-use std::borrow::Cow;
-
 use crate::error::{FsError, Result};
-use crate::ldcache::{self, EntryKind, LdArch, LdCacheOptions, LibraryTree, LinkChange};
+use crate::ldcache::{self, LdArch, LdCacheOptions, LinkChange};
 use crate::rootfs::Writer;
-use crate::tree::{Node, NodeKind, Tree};
+use crate::tree::{NodeKind, Tree};
 
 const CACHE: &str = "etc/ld.so.cache";
-
-/// Read-only view of a [`Tree`] for the cache builder: absolute paths in, literal lookups
-/// (the builder resolves symlinks itself), hard links read as the file they share.
-#[derive(Clone, Copy, Debug)]
-pub struct TreeView<'a>(pub &'a Tree);
-
-impl TreeView<'_> {
-    fn node(&self, path: &str) -> Option<&Node> {
-        self.0.get(path.trim_start_matches('/'))
-    }
-}
-
-impl LibraryTree for TreeView<'_> {
-    fn entry_kind(&self, path: &str) -> Option<EntryKind> {
-        if path.trim_start_matches('/').is_empty() {
-            return Some(EntryKind::Dir);
-        }
-        Some(match &self.node(path)?.kind {
-            NodeKind::Directory => EntryKind::Dir,
-            NodeKind::File(_) | NodeKind::Hardlink(_) => EntryKind::File,
-            NodeKind::Symlink(_) => EntryKind::Symlink,
-            NodeKind::CharDevice { .. } | NodeKind::BlockDevice { .. } | NodeKind::Fifo => {
-                EntryKind::Other
-            }
-        })
-    }
-
-    fn read_link(&self, path: &str) -> Option<String> {
-        match &self.node(path)?.kind {
-            NodeKind::Symlink(target) => Some(target.clone()),
-            _ => None,
-        }
-    }
-
-    fn list_dir(&self, dir: &str) -> Vec<String> {
-        self.0
-            .children(dir.trim_start_matches('/'))
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    fn read_file(&self, path: &str) -> Option<Cow<'_, [u8]>> {
-        let node = match &self.node(path)?.kind {
-            // A hard link names the path of the file itself (never another link).
-            NodeKind::Hardlink(target) => self.0.get(target)?,
-            _ => self.node(path)?,
-        };
-        match &node.kind {
-            NodeKind::File(content) => content.bytes().ok(),
-            _ => None,
-        }
-    }
-}
 
 /// Writes `/etc/ld.so.cache` (mode 0644) and applies `ldconfig`'s symlink changes when the
 /// tree holds a glibc dynamic loader. `apk_arch` picks the loader flavour; when it is not
@@ -73,7 +17,7 @@ impl LibraryTree for TreeView<'_> {
 /// glibc for armv7, say) the image gets no cache: its loader still searches the default
 /// directories, so a warning is enough.
 pub fn write_ld_so_cache(w: &mut Writer<'_>, apk_arch: &str) -> Result<()> {
-    let view = TreeView(w.tree);
+    let view: &Tree = w.tree;
     if !ldcache::needs_ld_so_cache(&view) {
         return Ok(());
     }
