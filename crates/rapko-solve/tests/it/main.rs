@@ -3,6 +3,7 @@
 //! judged by the referee) and synthetic repositories built to trap a greedy solver.
 
 mod iso;
+mod others;
 mod props;
 mod synthetic;
 mod upstream;
@@ -17,9 +18,27 @@ fn load_index(rel: &str) -> Vec<PackageInfo> {
     let mut keys = Keyring::new();
     keys.add_dir(&rapko_test::fixture("keys/alpine"))
         .unwrap_or_else(|e| panic!("keys/alpine: {e}"));
+    read_index(rel, &keys)
+}
+
+/// Reads a fixture index signed by the single key file `key` (a fixture path).
+fn load_index_signed_by(rel: &str, key: &str) -> Vec<PackageInfo> {
+    let mut keys = Keyring::new();
+    let path = rapko_test::fixture(key);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{key}: {e}"));
+    keys.add(&name, &bytes)
+        .unwrap_or_else(|e| panic!("{key}: {e}"));
+    read_index(rel, &keys)
+}
+
+fn read_index(rel: &str, keys: &Keyring) -> Vec<PackageInfo> {
     let bytes = std::fs::read(rapko_test::fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let (index, _) =
-        ApkIndex::read(&bytes, Trust::Keyring(&keys)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        ApkIndex::read(&bytes, Trust::Keyring(keys)).unwrap_or_else(|e| panic!("{rel}: {e}"));
     index.packages
 }
 
