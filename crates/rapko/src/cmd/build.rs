@@ -1,13 +1,12 @@
 //! `rapko build` (the main job) and `rapko build-minirootfs`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
-use rapko_build::{BuildOptions, Lockfile};
+use rapko_build::BuildOptions;
 use rapko_oci::{ImageName, TaggedImage, TarballOptions};
 
-use crate::cmd::common::{ConfigArgs, FetchArgs, build_time};
+use crate::cmd::common::{BuildFlags, ConfigArgs, FetchArgs, build_time};
 
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
@@ -20,13 +19,8 @@ pub struct BuildArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub fetch: FetchArgs,
-    /// The build time (seconds or YYYY-MM-DDTHH:MM:SSZ); SOURCE_DATE_EPOCH wins; default:
-    /// the newest package build date
-    #[arg(long)]
-    pub build_date: Option<String>,
-    /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
-    #[arg(long)]
-    pub lockfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildFlags,
     #[command(flatten)]
     pub sbom: SbomArgs,
 }
@@ -97,22 +91,12 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         .tag
         .parse()
         .with_context(|| format!("invalid image name {:?}", args.tag))?;
-    let progress = args.fetch.progress();
     check_output(&args.output)?;
     args.sbom.formats()?;
     let work = WorkDir::beside(&args.output)?;
     let options = BuildOptions {
-        consistent_versions: args.config.consistent_versions,
-        fetch: args.fetch.options(progress.clone()),
-        build_time: build_time(args.build_date.as_deref())?,
-        lockfile: args
-            .lockfile
-            .as_ref()
-            .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
-            .transpose()?,
-        reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
         work_dir: Some(work.path().to_owned()),
-        ..BuildOptions::default()
+        ..args.build.options(&args.config, &args.fetch)?
     };
     let build = rapko_build::build(&config, &options)
         .with_context(|| format!("cannot build {}", args.config.config.display()))?;

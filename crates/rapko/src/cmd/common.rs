@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use rapko_build::{BuildOptions, Lockfile};
 use rapko_config::{ImageConfiguration, Overrides};
 use rapko_repo::FetchOptions;
 
@@ -51,7 +52,57 @@ pub struct FetchArgs {
     pub quiet: bool,
 }
 
+/// The flags of the commands that build an image (`build`, `publish`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct BuildFlags {
+    /// The build time (seconds or YYYY-MM-DDTHH:MM:SSZ); SOURCE_DATE_EPOCH wins; default:
+    /// the newest package build date
+    #[arg(long)]
+    pub build_date: Option<String>,
+    /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
+    #[arg(long)]
+    pub lockfile: Option<PathBuf>,
+}
+
+impl BuildFlags {
+    /// The build options these flags, the config flags and the fetch flags ask for, with a
+    /// progress display on a terminal.
+    pub fn options(&self, config: &ConfigArgs, fetch: &FetchArgs) -> anyhow::Result<BuildOptions> {
+        let progress = fetch.progress();
+        Ok(BuildOptions {
+            consistent_versions: config.consistent_versions,
+            fetch: fetch.options(progress.clone()),
+            build_time: build_time(self.build_date.as_deref())?,
+            lockfile: self
+                .lockfile
+                .as_ref()
+                .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
+                .transpose()?,
+            reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
+            ..BuildOptions::default()
+        })
+    }
+}
+
 impl ConfigArgs {
+    /// Loads the config, its keyring and plans every architecture (resolving, or reading
+    /// `lockfile`), for the commands that show what a build would install.
+    pub fn plan(
+        &self,
+        fetch: &FetchArgs,
+    ) -> anyhow::Result<(ImageConfiguration, Vec<rapko_build::Plan>)> {
+        let config = self.load()?;
+        let options = BuildOptions {
+            consistent_versions: self.consistent_versions,
+            fetch: fetch.options(None),
+            ..BuildOptions::default()
+        };
+        let fetcher = rapko_repo::Fetcher::new(options.fetch.clone())?;
+        let keyring = rapko_build::plan::load_keyring(&fetcher, &config)?;
+        let plans = rapko_build::plan_all(&fetcher, &config, &keyring, &options)?;
+        Ok((config, plans))
+    }
+
     /// Loads the config (includes, defaults, validation) and applies the flags.
     pub fn load(&self) -> anyhow::Result<ImageConfiguration> {
         let mut config = rapko_config::load(&self.config)?;

@@ -2,14 +2,12 @@
 //! index), with its SBOMs attached, to every reference, and print `REPO@sha256:…` for each.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
-use rapko_build::{BuildOptions, Lockfile};
 use rapko_registry::{Options, PushRequest, Reference, Root, Sbom, blocking};
 
 use crate::cmd::build::{SbomArgs, write_atomic};
-use crate::cmd::common::{ConfigArgs, FetchArgs, build_time};
+use crate::cmd::common::{BuildFlags, ConfigArgs, FetchArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct PublishArgs {
@@ -20,12 +18,8 @@ pub struct PublishArgs {
     pub refs: Vec<String>,
     #[command(flatten)]
     pub fetch: FetchArgs,
-    /// The build time (see `rapko build --help`)
-    #[arg(long)]
-    pub build_date: Option<String>,
-    /// Install exactly the packages of this lockfile
-    #[arg(long)]
-    pub lockfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildFlags,
     #[command(flatten)]
     pub sbom: SbomArgs,
     /// Write the pushed references (REPO@sha256:…), one a line, to this file
@@ -47,19 +41,7 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = args.config.load()?;
     let sbom_formats = args.sbom.formats()?;
-    let progress = args.fetch.progress();
-    let options = BuildOptions {
-        consistent_versions: args.config.consistent_versions,
-        fetch: args.fetch.options(progress.clone()),
-        build_time: build_time(args.build_date.as_deref())?,
-        lockfile: args
-            .lockfile
-            .as_ref()
-            .map(|p| Ok::<_, anyhow::Error>((p.clone(), Lockfile::read(p)?)))
-            .transpose()?,
-        reporter: progress.map(|p| p as Arc<dyn rapko_build::Reporter>),
-        ..BuildOptions::default()
-    };
+    let options = args.build.options(&args.config, &args.fetch)?;
     let build = rapko_build::build(&config, &options)
         .with_context(|| format!("cannot build {}", args.config.config.display()))?;
     let mut request = PushRequest::new(

@@ -29,7 +29,15 @@ pub fn run(args: &SbomCommandArgs) -> anyhow::Result<()> {
     };
     let build = rapko_build::inspect::open_layout(layout, args.name.as_deref())?;
     let name = image_name(layout, args.name.as_deref())?;
-    let default_dir = PathBuf::from(".");
+    // As `rapko build` does (and --sbom-path's help says): beside a tarball, inside a layout.
+    let default_dir = if args.image.is_dir() {
+        args.image.clone()
+    } else {
+        args.image
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_owned)
+    };
     for path in args.sbom.write(&build, &name, &default_dir)? {
         println!("{}", path.display());
     }
@@ -55,7 +63,7 @@ fn image_name(layout: &Path, name: Option<&str>) -> anyhow::Result<ImageName> {
         .and_then(|v| {
             v["manifests"][0]["annotations"]["io.containerd.image.name"]
                 .as_str()
-                .map(str::to_owned)
+                .map(|n| familiar(n).to_owned())
         });
     let text = match (name, recorded) {
         (Some(n), _) if n.contains(':') || n.contains('/') => n.to_owned(),
@@ -64,4 +72,17 @@ fn image_name(layout: &Path, name: Option<&str>) -> anyhow::Result<ImageName> {
     };
     text.parse()
         .with_context(|| format!("invalid image name {text:?}"))
+}
+
+/// Docker's familiar form of a normalized name: index.json records `demo:1.0` as
+/// `docker.io/library/demo:1.0` and `team/demo:1.0` as `docker.io/team/demo:1.0`; the build's
+/// SBOMs name the image as it was given, so these must too.
+fn familiar(name: &str) -> &str {
+    match name.strip_prefix("docker.io/") {
+        Some(rest) => rest
+            .strip_prefix("library/")
+            .filter(|r| !r.contains('/'))
+            .unwrap_or(rest),
+        None => name,
+    }
 }

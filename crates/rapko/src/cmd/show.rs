@@ -40,15 +40,7 @@ pub struct ShowPackagesArgs {
 }
 
 pub fn run_show_packages(args: &ShowPackagesArgs) -> anyhow::Result<()> {
-    let config = args.config.load()?;
-    let options = BuildOptions {
-        consistent_versions: args.config.consistent_versions,
-        fetch: args.fetch.options(None),
-        ..BuildOptions::default()
-    };
-    let fetcher = rapko_repo::Fetcher::new(options.fetch.clone())?;
-    let keyring = rapko_build::plan::load_keyring(&fetcher, &config)?;
-    let plans = rapko_build::plan_all(&fetcher, &config, &keyring, &options)?;
+    let (_, plans) = args.config.plan(&args.fetch)?;
     let multi = plans.len() > 1;
     let mut json = Vec::new();
     let mut out = String::new();
