@@ -139,7 +139,7 @@ impl<'a> Resolver<'a> {
         let mut chosen = self.resolve_pinned(world, holds, &locks)?;
         // The search settles on the highest versions it meets first; in rare cases (two
         // providers of a name nobody prefers) another choice would have allowed a higher
-        // version. Hold each such upgrade and solve again, while that still works.
+        // version. Lock each such upgrade and solve again, while that still works.
         for _ in 0..MAX_UPGRADE_ROUNDS {
             let upgrades = self.upgrades(world, &chosen, holds, &locks);
             if upgrades.is_empty() {

@@ -32,9 +32,8 @@ use rapko_apk::Dependency;
 use resolvo::conflict::{ConflictCause, ConflictEdge, ConflictNode};
 use resolvo::{
     Candidates, Condition, ConditionId, ConditionalRequirement, Dependencies, DependencyProvider,
-    HintDependenciesAvailable, Interner, KnownDependencies, NameId as RName, Problem, Requirement,
-    SolvableId, Solver, SolverCache, StringId, UnsolvableOrCancelled, VersionSetId,
-    VersionSetUnionId,
+    Interner, KnownDependencies, NameId as RName, Problem, Requirement, SolvableId, Solver,
+    SolverCache, StringId, UnsolvableOrCancelled, VersionSetId, VersionSetUnionId,
 };
 
 use crate::explain::Fact;
@@ -206,6 +205,38 @@ impl<'s> Adapter<'s> {
                 .into(),
             1 => sets.remove(0).into(),
             _ => VersionSetUnionId(self.unions.borrow_mut().intern(sets)).into(),
+        }
+    }
+
+    /// Applies the policy's lock, hold or world tag for `name` to its candidates: a lock
+    /// or a hold becomes resolvo's `locked` (nothing at a held version: every candidate
+    /// excluded, with the reason), a tag `favored`.
+    fn lock_or_favor(&self, name: NameId, result: &mut Candidates<SolvableId>) {
+        let best_where = |keep: &dyn Fn(PkgId) -> bool| {
+            let pkgs = result
+                .candidates
+                .iter()
+                .map(|&s| pkg_of(s))
+                .filter(|&p| keep(p));
+            pkgs.map(|pkg| Offer {
+                pkg,
+                version: Some(self.u.pkg(pkg).info.version.as_str()),
+            })
+            .min_by(|a, b| self.compare(*a, *b, None))
+            .map(|o| solvable(o.pkg))
+        };
+        if let Some(pkg) = self.policy.locked(name) {
+            let lock = solvable(pkg);
+            result.locked = result.candidates.contains(&lock).then_some(lock);
+        } else if let Some(version) = self.policy.hold(name) {
+            result.locked = best_where(&|p| self.u.pkg(p).info.version == version);
+            if result.locked.is_none() {
+                let reason = self.string(format!("not at version {version}, where it is held"));
+                let all = std::mem::take(&mut result.candidates);
+                result.excluded.extend(all.into_iter().map(|s| (s, reason)));
+            }
+        } else if let Some(tag) = self.policy.world_tag(name) {
+            result.favored = best_where(&|p| self.u.tag(p) == Some(tag));
         }
     }
 
@@ -415,35 +446,7 @@ impl DependencyProvider for Adapter<'_> {
                 result.excluded.push((solvable(p.pkg), self.string(reason)));
             }
         }
-        let best_where = |keep: &dyn Fn(PkgId) -> bool| {
-            let offers = result
-                .candidates
-                .iter()
-                .map(|&s| pkg_of(s))
-                .filter(|&p| keep(p));
-            offers
-                .map(|pkg| Offer {
-                    pkg,
-                    version: Some(self.u.pkg(pkg).info.version.as_str()),
-                })
-                .min_by(|a, b| self.compare(*a, *b, None))
-                .map(|o| solvable(o.pkg))
-        };
-        if let Some(pkg) = self.policy.locked(name) {
-            let lock = solvable(pkg);
-            result.locked = result.candidates.contains(&lock).then_some(lock);
-        } else if let Some(version) = self.policy.hold(name) {
-            result.locked = best_where(&|p| self.u.pkg(p).info.version == version);
-            if result.locked.is_none() {
-                // Nothing at the held version: every candidate is excluded, with the reason.
-                let reason = self.string(format!("not at version {version}, where it is held"));
-                let all = std::mem::take(&mut result.candidates);
-                result.excluded.extend(all.into_iter().map(|s| (s, reason)));
-            }
-        } else if let Some(tag) = self.policy.world_tag(name) {
-            result.favored = best_where(&|p| self.u.tag(p) == Some(tag));
-        }
-        result.hint_dependencies_available = HintDependenciesAvailable::None;
+        self.lock_or_favor(name, &mut result);
         Some(result)
     }
 
