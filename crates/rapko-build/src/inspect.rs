@@ -92,15 +92,24 @@ fn read_image(store: &BlobStore, manifest_desc: &Descriptor) -> Result<(ArchImag
             ));
         }
     };
-    let repository = files
+    // The apk database does not say which repository a package came from: with one
+    // repository, that one; with several, unknown (naming the first would attribute every
+    // package, and its download location, to it).
+    let repositories: Vec<String> = files
         .get("etc/apk/repositories")
-        .and_then(|t| {
+        .map(|t| {
             String::from_utf8_lossy(t)
                 .lines()
-                .find(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .map(str::to_owned)
+                .collect()
         })
         .unwrap_or_default();
+    let repository = match repositories.as_slice() {
+        [one] => one.clone(),
+        _ => String::new(),
+    };
     let extras = installed
         .iter()
         .map(|p| PackageExtras {

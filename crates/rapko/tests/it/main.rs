@@ -7,4 +7,5 @@
 mod apk;
 mod build;
 mod rootfs;
+mod sbom;
 mod support;
