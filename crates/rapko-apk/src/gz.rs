@@ -12,13 +12,23 @@ use crate::error::{Error, Result};
 
 /// Inflates the gzip member starting at `bytes[offset..]`. Returns its content and the offset
 /// just past it. Content over `limit` bytes is an error (a bomb or a mislabelled file).
-pub fn inflate_member(bytes: &[u8], offset: usize, limit: u64, what: &str) -> Result<(Vec<u8>, usize)> {
+pub fn inflate_member(
+    bytes: &[u8],
+    offset: usize,
+    limit: u64,
+    what: &str,
+) -> Result<(Vec<u8>, usize)> {
     inflate_member_into(bytes, offset, limit, what, Vec::new())
 }
 
 /// [`inflate_member`] for the last member of `bytes`: its gzip trailer gives the inflated
 /// size, so the output is allocated once instead of grown (and copied) a dozen times.
-pub fn inflate_last_member(bytes: &[u8], offset: usize, limit: u64, what: &str) -> Result<(Vec<u8>, usize)> {
+pub fn inflate_last_member(
+    bytes: &[u8],
+    offset: usize,
+    limit: u64,
+    what: &str,
+) -> Result<(Vec<u8>, usize)> {
     let input = bytes.get(offset..).unwrap_or_default();
     let isize_trailer = input
         .len()
@@ -90,14 +100,19 @@ pub fn tar_slices(tar: &[u8]) -> Result<Vec<TarSlice<'_>>> {
     // A seekable reader lets the tar crate skip over contents instead of copying them out.
     let mut archive = tar::Archive::new(std::io::Cursor::new(tar));
     let mut files = Vec::new();
-    let entries = archive.entries_with_seek().map_err(|e| Error::Tar(e.to_string()))?;
+    let entries = archive
+        .entries_with_seek()
+        .map_err(|e| Error::Tar(e.to_string()))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::Tar(e.to_string()))?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let size = entry.header().size().map_err(|e| Error::Tar(e.to_string()))?;
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| Error::Tar(e.to_string()))?;
         let start = entry.raw_file_position();
         let content = start
             .checked_add(size)

@@ -60,7 +60,11 @@ impl ApkIndex {
         let verified_by = match trust {
             Trust::Ignore => None,
             Trust::Keyring(keyring) => {
-                let signed = if is_signature_member { &bytes[end..] } else { &[][..] };
+                let signed = if is_signature_member {
+                    &bytes[end..]
+                } else {
+                    &[][..]
+                };
                 Some(keyring.verify_any(&signatures, signed)?.to_owned())
             }
         };
@@ -72,7 +76,8 @@ impl ApkIndex {
         for file in files {
             match file.name.as_str() {
                 "DESCRIPTION" => {
-                    index.description = Some(String::from_utf8_lossy(file.content).trim().to_owned())
+                    index.description =
+                        Some(String::from_utf8_lossy(file.content).trim().to_owned())
                 }
                 "APKINDEX" => {
                     let text = std::str::from_utf8(file.content)
@@ -267,7 +272,10 @@ fn parse_checksum(value: &str) -> Result<Option<ControlChecksum>, String> {
 impl ControlChecksum {
     /// The `Q1…` form used in indexes and the installed database.
     pub fn to_q1(&self) -> String {
-        format!("Q1{}", base64::engine::general_purpose::STANDARD.encode(self.0))
+        format!(
+            "Q1{}",
+            base64::engine::general_purpose::STANDARD.encode(self.0)
+        )
     }
 
     pub fn from_q1(s: &str) -> Option<ControlChecksum> {

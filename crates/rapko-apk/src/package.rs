@@ -54,7 +54,9 @@ impl ApkPackage {
             (0..first_end, first_files)
         };
         if control.end >= bytes.len() {
-            return Err(Error::Truncated("no data member after the control member".to_owned()));
+            return Err(Error::Truncated(
+                "no data member after the control member".to_owned(),
+            ));
         }
         let mut info = None;
         let mut scripts = Vec::new();
@@ -111,7 +113,8 @@ impl ApkPackage {
                 Ok(())
             };
         };
-        let actual: [u8; 32] = Sha256::digest(bytes.get(self.data.clone()).unwrap_or_default()).into();
+        let actual: [u8; 32] =
+            Sha256::digest(bytes.get(self.data.clone()).unwrap_or_default()).into();
         if &actual != expected {
             return Err(Error::ChecksumMismatch {
                 what: "data member (datahash)".to_owned(),
@@ -124,7 +127,11 @@ impl ApkPackage {
 
     /// Inflates the data member once and visits each entry in archive order, checking each
     /// file's `APK-TOOLS.checksum.SHA1` against its content.
-    pub fn data_entries(&self, bytes: &[u8], mut visit: impl FnMut(DataEntry) -> Result<()>) -> Result<()> {
+    pub fn data_entries(
+        &self,
+        bytes: &[u8],
+        mut visit: impl FnMut(DataEntry) -> Result<()>,
+    ) -> Result<()> {
         let data = bytes.get(self.data.clone()).unwrap_or_default();
         read_data_tar(GzDecoder::new(data), data.len() as u64, &mut visit)
     }
@@ -138,8 +145,14 @@ pub enum EntryKind {
     Symlink(String),
     /// A hard link to an earlier entry of the same package (path relative to the root).
     Hardlink(String),
-    CharDevice { major: u32, minor: u32 },
-    BlockDevice { major: u32, minor: u32 },
+    CharDevice {
+        major: u32,
+        minor: u32,
+    },
+    BlockDevice {
+        major: u32,
+        minor: u32,
+    },
     Fifo,
 }
 
@@ -261,7 +274,10 @@ pub type Xattrs = Vec<(String, Vec<u8>)>;
 fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Option<[u8; 20]>, Xattrs)> {
     let mut sha1 = None;
     let mut xattrs = Vec::new();
-    let Some(exts) = entry.pax_extensions().map_err(|e| Error::Tar(e.to_string()))? else {
+    let Some(exts) = entry
+        .pax_extensions()
+        .map_err(|e| Error::Tar(e.to_string()))?
+    else {
         return Ok((None, xattrs));
     };
     for ext in exts {
@@ -269,8 +285,12 @@ fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Option<[u8; 20
         let Ok(key) = ext.key() else { continue };
         if key == "APK-TOOLS.checksum.SHA1" {
             let mut raw = [0u8; 20];
-            hex::decode_to_slice(ext.value_bytes(), &mut raw)
-                .map_err(|_| Error::Tar(format!("bad APK-TOOLS.checksum.SHA1 {:?}", String::from_utf8_lossy(ext.value_bytes()))))?;
+            hex::decode_to_slice(ext.value_bytes(), &mut raw).map_err(|_| {
+                Error::Tar(format!(
+                    "bad APK-TOOLS.checksum.SHA1 {:?}",
+                    String::from_utf8_lossy(ext.value_bytes())
+                ))
+            })?;
             sha1 = Some(raw);
         } else if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
             xattrs.push((name.to_owned(), ext.value_bytes().to_vec()));
@@ -281,7 +301,12 @@ fn pax_records<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<(Option<[u8; 20
 }
 
 /// apk records the SHA-1 of a regular file's content, and of a symlink's target.
-fn check_file_sha1(path: &str, kind: &EntryKind, content: &[u8], expected: Option<&[u8; 20]>) -> Result<()> {
+fn check_file_sha1(
+    path: &str,
+    kind: &EntryKind,
+    content: &[u8],
+    expected: Option<&[u8; 20]>,
+) -> Result<()> {
     let Some(expected) = expected else {
         return Ok(());
     };

@@ -16,11 +16,16 @@ pub fn parse_pkginfo(text: &str) -> Result<PackageInfo> {
             continue;
         }
         // melange writes empty values as `url = `, which the trim above makes `url =`.
-        let split = line.split_once(" = ").or_else(|| line.strip_suffix(" =").map(|k| (k, "")));
+        let split = line
+            .split_once(" = ")
+            .or_else(|| line.strip_suffix(" =").map(|k| (k, "")));
         let Some((key, value)) = split else {
             return Err(Error::Line {
                 line: index + 1,
-                message: format!("expected `key = value`, got {:?}", crate::index::truncate(line)),
+                message: format!(
+                    "expected `key = value`, got {:?}",
+                    crate::index::truncate(line)
+                ),
             });
         };
         set_key(&mut info, key.trim(), value.trim()).map_err(|message| Error::Line {
@@ -39,7 +44,9 @@ pub fn parse_pkginfo(text: &str) -> Result<PackageInfo> {
 
 fn set_key(info: &mut PackageInfo, key: &str, value: &str) -> Result<(), String> {
     let dep = |field: &'static str| {
-        move |e: crate::DependencyError| format!("{field}: {}", crate::index::shorten(e.to_string()))
+        move |e: crate::DependencyError| {
+            format!("{field}: {}", crate::index::shorten(e.to_string()))
+        }
     };
     match key {
         "pkgname" => info.name = value.to_owned(),
@@ -55,10 +62,18 @@ fn set_key(info: &mut PackageInfo, key: &str, value: &str) -> Result<(), String>
         "size" => info.installed_size = parse_number(key, value)?,
         "provider_priority" => info.provider_priority = Some(parse_number(key, value)?),
         "replaces_priority" => info.replaces_priority = Some(parse_number(key, value)?),
-        "depend" => info.depends.extend(parse_list(value).map_err(dep("depend"))?),
-        "provides" => info.provides.extend(parse_list(value).map_err(dep("provides"))?),
-        "replaces" => info.replaces.extend(parse_list(value).map_err(dep("replaces"))?),
-        "install_if" => info.install_if.extend(parse_list(value).map_err(dep("install_if"))?),
+        "depend" => info
+            .depends
+            .extend(parse_list(value).map_err(dep("depend"))?),
+        "provides" => info
+            .provides
+            .extend(parse_list(value).map_err(dep("provides"))?),
+        "replaces" => info
+            .replaces
+            .extend(parse_list(value).map_err(dep("replaces"))?),
+        "install_if" => info
+            .install_if
+            .extend(parse_list(value).map_err(dep("install_if"))?),
         "triggers" => info
             .triggers
             .extend(value.split_ascii_whitespace().map(str::to_owned)),
