@@ -35,8 +35,15 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         .refs
         .iter()
         .map(|r| {
-            r.parse::<Reference>()
-                .with_context(|| format!("invalid reference {r:?}"))
+            let reference = r
+                .parse::<Reference>()
+                .with_context(|| format!("invalid reference {r:?}"))?;
+            // Like `rapko build`, docker, crane and apko: a name alone means `:latest`
+            // (name@sha256:… still pushes by digest only).
+            if reference.tag().is_none() && reference.digest().is_none() {
+                return Ok(reference.with_tag("latest")?);
+            }
+            Ok(reference)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = args.config.load()?;

@@ -6,6 +6,7 @@
 
 mod apk;
 mod build;
+mod publish;
 mod rootfs;
 mod sbom;
 mod support;
