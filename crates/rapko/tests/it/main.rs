@@ -9,4 +9,5 @@ mod build;
 mod publish;
 mod rootfs;
 mod sbom;
+mod show;
 mod support;
