@@ -30,7 +30,8 @@ pub struct SbomArgs {
     /// Write SBOMs (`--sbom=false` to skip)
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub sbom: bool,
-    /// Directory for the SBOMs (default: OUTPUT's directory, or OUTPUT when it is a layout)
+    /// Directory for the SBOMs (build: default OUTPUT's directory, or OUTPUT when it is a
+    /// layout; publish: written only when given)
     #[arg(long)]
     pub sbom_path: Option<PathBuf>,
     /// SBOM formats, comma separated: spdx, cyclonedx

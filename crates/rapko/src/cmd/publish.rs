@@ -91,7 +91,20 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         println!("{line}");
     }
     if let Some(path) = &args.image_refs {
-        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        // As apko: the pushed references, then for a multi-arch image each platform's.
+        let mut refs = lines.clone();
+        if build.images.len() > 1 {
+            for line in &lines {
+                let repository = line.split_once('@').map_or(line.as_str(), |(r, _)| r);
+                refs.extend(
+                    build
+                        .images
+                        .iter()
+                        .map(|i| format!("{repository}@{}", i.manifest.digest)),
+                );
+            }
+        }
+        let text: String = refs.iter().map(|l| format!("{l}\n")).collect();
         write_atomic(path, text.as_bytes())?;
     }
     Ok(())
