@@ -43,3 +43,33 @@ pub use keys::{
     test_public_key_pem,
 };
 pub use tools::{fixture, fixtures, require_tool, tools_required};
+
+/// What apk-tools 2.14 installs for the world `alpine-base` on the Alpine 3.19 repository in
+/// the fixtures (`alpine-3.19/main`), sorted by name: the reference many tests compare with.
+pub const ALPINE_BASE_PACKAGES: [&str; 25] = [
+    "alpine-base",
+    "alpine-baselayout",
+    "alpine-baselayout-data",
+    "alpine-conf",
+    "alpine-keys",
+    "alpine-release",
+    "apk-tools",
+    "busybox",
+    "busybox-binsh",
+    "busybox-mdev-openrc",
+    "busybox-openrc",
+    "busybox-suid",
+    "ca-certificates-bundle",
+    "ifupdown-ng",
+    "libc-utils",
+    "libcap2",
+    "libcrypto3",
+    "libssl3",
+    "mdev-conf",
+    "musl",
+    "musl-utils",
+    "openrc",
+    "scanelf",
+    "ssl_client",
+    "zlib",
+];

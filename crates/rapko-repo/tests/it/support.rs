@@ -14,34 +14,7 @@ use std::time::Duration;
 use rapko_apk::{Keyring, PackageInfo};
 use rapko_repo::{FetchOptions, LoadedIndex, Outcome, Progress, RetryPolicy, Timeouts};
 
-/// apk-tools' resolution of `alpine-base` on the Alpine 3.19 ISO repository.
-pub const ALPINE_BASE: [&str; 25] = [
-    "alpine-base",
-    "alpine-baselayout",
-    "alpine-baselayout-data",
-    "alpine-conf",
-    "alpine-keys",
-    "alpine-release",
-    "apk-tools",
-    "busybox",
-    "busybox-binsh",
-    "busybox-mdev-openrc",
-    "busybox-openrc",
-    "busybox-suid",
-    "ca-certificates-bundle",
-    "ifupdown-ng",
-    "libc-utils",
-    "libcap2",
-    "libcrypto3",
-    "libssl3",
-    "mdev-conf",
-    "musl",
-    "musl-utils",
-    "openrc",
-    "scanelf",
-    "ssl_client",
-    "zlib",
-];
+pub use rapko_test::ALPINE_BASE_PACKAGES as ALPINE_BASE;
 
 pub fn alpine_repo() -> PathBuf {
     rapko_test::fixture("alpine-3.19/main")

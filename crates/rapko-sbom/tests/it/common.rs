@@ -7,33 +7,7 @@ use rapko_apk::{ApkIndex, ApkPackage, EntryKind, PackageInfo, Trust};
 use rapko_sbom::{EmbeddedSbom, ImageSbomInput, Layer, SbomPackage, Tool, dependency_edges};
 use serde_json::Value;
 
-pub const ALPINE_BASE: [&str; 25] = [
-    "alpine-base",
-    "alpine-baselayout",
-    "alpine-baselayout-data",
-    "alpine-conf",
-    "alpine-keys",
-    "alpine-release",
-    "apk-tools",
-    "busybox",
-    "busybox-binsh",
-    "busybox-mdev-openrc",
-    "busybox-openrc",
-    "busybox-suid",
-    "ca-certificates-bundle",
-    "ifupdown-ng",
-    "libc-utils",
-    "libcap2",
-    "libcrypto3",
-    "libssl3",
-    "mdev-conf",
-    "musl",
-    "musl-utils",
-    "openrc",
-    "scanelf",
-    "ssl_client",
-    "zlib",
-];
+pub use rapko_test::ALPINE_BASE_PACKAGES as ALPINE_BASE;
 
 pub const ALPINE_REPO: &str = "https://dl-cdn.alpinelinux.org/alpine/v3.19/main";
 

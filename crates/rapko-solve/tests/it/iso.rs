@@ -5,33 +5,7 @@ use rapko_solve::{Reason, ResolveError, Resolver, to_dot};
 
 use crate::{err, iso, ok, sorted, world};
 
-const ALPINE_BASE: [&str; 25] = [
-    "alpine-base",
-    "alpine-baselayout",
-    "alpine-baselayout-data",
-    "alpine-conf",
-    "alpine-keys",
-    "alpine-release",
-    "apk-tools",
-    "busybox",
-    "busybox-binsh",
-    "busybox-mdev-openrc",
-    "busybox-openrc",
-    "busybox-suid",
-    "ca-certificates-bundle",
-    "ifupdown-ng",
-    "libc-utils",
-    "libcap2",
-    "libcrypto3",
-    "libssl3",
-    "mdev-conf",
-    "musl",
-    "musl-utils",
-    "openrc",
-    "scanelf",
-    "ssl_client",
-    "zlib",
-];
+use rapko_test::ALPINE_BASE_PACKAGES as ALPINE_BASE;
 
 #[test]
 fn alpine_base_is_exactly_the_25_packages_apk_installs() {

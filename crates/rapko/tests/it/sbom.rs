@@ -118,34 +118,7 @@ fn printed_digest(out: &Output, tag: &str) -> String {
     digest.to_owned()
 }
 
-/// The 25 packages of Alpine 3.19's alpine-base.
-const ALPINE_BASE_PACKAGES: [&str; 25] = [
-    "alpine-base",
-    "alpine-baselayout",
-    "alpine-baselayout-data",
-    "alpine-conf",
-    "alpine-keys",
-    "alpine-release",
-    "apk-tools",
-    "busybox",
-    "busybox-binsh",
-    "busybox-mdev-openrc",
-    "busybox-openrc",
-    "busybox-suid",
-    "ca-certificates-bundle",
-    "ifupdown-ng",
-    "libc-utils",
-    "libcap2",
-    "libcrypto3",
-    "libssl3",
-    "mdev-conf",
-    "musl",
-    "musl-utils",
-    "openrc",
-    "scanelf",
-    "ssl_client",
-    "zlib",
-];
+use rapko_test::ALPINE_BASE_PACKAGES;
 
 /// The glibc distro with the merged-usr links its baselayout lacks (fixtures README).
 const GLIBC_DISTRO: &str = "
