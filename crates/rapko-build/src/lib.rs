@@ -98,7 +98,7 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         cache: Some(&cache),
         reporter: options.reporter.as_deref(),
     };
-    let images = per_arch_plans(&plans, |plan| {
+    let images = on_threads(&plans, |plan| {
         let image = image::build_arch_image(plan, &inputs)?;
         report(options, plan.repos.arch, Phase::Done);
         Ok(image)
@@ -128,13 +128,13 @@ pub fn plan_all(
 ) -> Result<Vec<Plan>> {
     let archs = config.archs_or_all();
     if options.consistent_versions && archs.len() > 1 && options.lockfile.is_none() {
-        let repos = per_arch(&archs, |arch| {
+        let repos = on_threads(&archs, |&arch| {
             report(options, arch, Phase::Resolve);
             plan::load_repos(fetcher, config, arch, keyring)
         })?;
         return plan::resolve_consistent(repos, &plan::world(config)?);
     }
-    per_arch(&archs, |arch| {
+    on_threads(&archs, |&arch| {
         report(options, arch, Phase::Resolve);
         let started = std::time::Instant::now();
         let plan = plan_arch(fetcher, config, arch, keyring, options)?;
@@ -250,39 +250,26 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Runs `f` for each architecture on its own thread; results in the order of `archs`.
-pub fn per_arch<T: Send>(archs: &[Arch], f: impl Fn(Arch) -> Result<T> + Sync) -> Result<Vec<T>> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = archs
-            .iter()
-            .map(|&a| {
-                let f = &f;
-                s.spawn(move || f(a))
-            })
-            .collect();
-        handles.into_iter().map(join).collect()
-    })
-}
-
-fn per_arch_plans<T: Send>(
-    plans: &[Plan],
-    f: impl Fn(&Plan) -> Result<T> + Sync,
+/// Runs `f` for each item on its own thread (one per architecture: they are few and each
+/// does real work); results in the order of `items`, the first error wins.
+pub fn on_threads<I: Sync, T: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
     std::thread::scope(|s| {
-        let handles: Vec<_> = plans
+        let handles: Vec<_> = items
             .iter()
-            .map(|p| {
+            .map(|item| {
                 let f = &f;
-                s.spawn(move || f(p))
+                s.spawn(move || f(item))
             })
             .collect();
-        handles.into_iter().map(join).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     })
-}
-
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>) -> Result<T> {
-    match handle.join() {
-        Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
 }

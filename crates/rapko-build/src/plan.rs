@@ -69,30 +69,17 @@ pub fn load_repos(
             "contents.repositories is empty: name at least one repository".to_owned(),
         ));
     }
-    let loaded: Vec<Result<LoadedIndex>> = std::thread::scope(|s| {
-        let handles: Vec<_> = specs
-            .iter()
-            .map(|spec| s.spawn(move || fetcher.load_index(spec, arch.apk_name(), keyring)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r.map_err(BuildError::from),
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    });
-    let mut indexes = Vec::with_capacity(loaded.len());
-    let mut repos = Vec::with_capacity(loaded.len());
-    for index in loaded {
-        let mut index = index?;
-        let packages = std::mem::take(&mut index.index.packages);
-        repos.push(match &index.spec.tag {
-            Some(tag) => Repository::tagged(tag.clone(), packages),
-            None => Repository::new(packages),
-        });
-        indexes.push(index);
-    }
+    let mut indexes = fetcher.load_indexes(&specs, arch.apk_name(), keyring)?;
+    let repos = indexes
+        .iter_mut()
+        .map(|index| {
+            let packages = std::mem::take(&mut index.index.packages);
+            match &index.spec.tag {
+                Some(tag) => Repository::tagged(tag.clone(), packages),
+                None => Repository::new(packages),
+            }
+        })
+        .collect();
     Ok(ArchRepos {
         arch,
         indexes,
