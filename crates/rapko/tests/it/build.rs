@@ -11,8 +11,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::support::{
-    Podman, TOOL_LIMIT, check_oci_schema, fixture, rapko, run_limited, run_limited_ok, runc_run,
-    stderr, stdout, umoci_unpack, write_config,
+    Podman, TOOL_LIMIT, check_oci_schema, fixture, multi_arch_config, rapko, run_limited,
+    run_limited_ok, runc_run, stderr, stdout, umoci_unpack, write_config,
 };
 
 /// alpine-base with everything a process can see: a non-root user, a work dir, environment,
@@ -397,35 +397,6 @@ fn elf_machine(path: &Path) -> u16 {
     u16::from_le_bytes([bytes[18], bytes[19]])
 }
 
-/// A repository laid out as ONE repository with two arch directories: x86_64 from
-/// alpine-3.19/main and aarch64 from alpine-3.7/main (symlinked), and a config trusting
-/// every Alpine key.
-fn multi_arch_config(case: &Case) -> PathBuf {
-    let repo = case.dir("multi-repo");
-    std::os::unix::fs::symlink(fixture("alpine-3.19/main/x86_64"), repo.join("x86_64"))
-        .expect("symlink x86_64");
-    std::os::unix::fs::symlink(fixture("alpine-3.7/main/aarch64"), repo.join("aarch64"))
-        .expect("symlink aarch64");
-    let mut keys: Vec<PathBuf> = std::fs::read_dir(fixture("keys/alpine"))
-        .expect("keys dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    keys.sort();
-    assert!(
-        keys.len() > 10,
-        "expected all the Alpine keys, found {keys:?}"
-    );
-    let mut yaml = String::from("contents:\n  keyring:\n");
-    for k in &keys {
-        yaml.push_str(&format!("    - {}\n", k.display()));
-    }
-    yaml.push_str(&format!(
-        "  repositories:\n    - {}\n  packages:\n    - alpine-base\narchs: [x86_64, aarch64]\n",
-        repo.display()
-    ));
-    case.config("multi.yaml", &yaml)
-}
-
 /// skopeo inspect (JSON) with extra args and a transport:reference.
 fn skopeo_inspect(args: &[&str], reference: &str) -> Option<Value> {
     let skopeo = rapko_test::require_tool("skopeo")?;
@@ -634,7 +605,7 @@ fn image_runs_in_podman_as_configured() {
 #[test]
 fn multi_arch_build_is_an_index_of_two_platforms() {
     let case = Case::new();
-    let config = multi_arch_config(&case);
+    let config = multi_arch_config(case.tmp.path());
     let tarball = case.path("multi.tar");
     let digest = case.build(&config, "demo:multi", &tarball, &[]);
     let layout = Layout::extract(&tarball, &case.path("extracted"));
@@ -755,7 +726,7 @@ fn multi_arch_tarball_loads_both_platforms_in_podman() {
         return;
     };
     let case = Case::new();
-    let config = multi_arch_config(&case);
+    let config = multi_arch_config(case.tmp.path());
     let tarball = case.path("multi.tar");
     case.build(&config, "demo:multi", &tarball, &[]);
     podman.load(&tarball);

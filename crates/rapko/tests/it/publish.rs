@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{
-    ALPINE_BASE, KillOnDrop, Podman, TOOL_LIMIT, fixture, rapko, run_limited, run_limited_ok,
-    runc_run, stderr, stdout, umoci_unpack, write_config,
+    ALPINE_BASE, KillOnDrop, Podman, TOOL_LIMIT, multi_arch_config, rapko, run_limited,
+    run_limited_ok, runc_run, stderr, stdout, umoci_unpack, write_config,
 };
 
 /// The build date every comparison uses, so `rapko build` and `rapko publish` make the same
@@ -500,31 +500,6 @@ fn skopeo(args: &[&str]) -> Option<Output> {
     Some(run_limited_ok(Command::new(bin).args(args), TOOL_LIMIT))
 }
 
-/// A repository laid out as ONE repository with two arch directories: x86_64 from
-/// alpine-3.19/main and aarch64 from alpine-3.7/main (symlinked), and a config trusting
-/// every Alpine key.
-fn multi_arch_config(case: &Case) -> PathBuf {
-    let repo = case.dir("multi-repo");
-    std::os::unix::fs::symlink(fixture("alpine-3.19/main/x86_64"), repo.join("x86_64"))
-        .expect("symlink x86_64");
-    std::os::unix::fs::symlink(fixture("alpine-3.7/main/aarch64"), repo.join("aarch64"))
-        .expect("symlink aarch64");
-    let mut keys: Vec<PathBuf> = std::fs::read_dir(fixture("keys/alpine"))
-        .expect("keys dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    keys.sort();
-    let mut yaml = String::from("contents:\n  keyring:\n");
-    for k in &keys {
-        yaml.push_str(&format!("    - {}\n", k.display()));
-    }
-    yaml.push_str(&format!(
-        "  repositories:\n    - {}\n  packages:\n    - alpine-base\narchs: [x86_64, aarch64]\n",
-        repo.display()
-    ));
-    case.config("multi.yaml", &yaml)
-}
-
 /// The one `REPO@sha256:…` line of a publish to one repository; checks its form.
 fn single_ref(lines: &[String], repo: &str) -> String {
     assert_eq!(lines.len(), 1, "expected one reference, got {lines:?}");
@@ -739,7 +714,7 @@ fn multi_arch_publish_pushes_the_index_and_both_images() {
         return;
     };
     let case = Case::new();
-    let config = multi_arch_config(&case);
+    let config = multi_arch_config(case.tmp.path());
     let (layout, built) = case.build_layout(&config, "rapko/multi:v1", "built", &[]);
 
     let repo = format!("{}/rapko/multi", registry.addr());

@@ -17,8 +17,8 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::support::{
-    ALPINE_BASE, TOOL_LIMIT, fixture, rapko, run_limited, run_limited_ok, stderr, stdout,
-    workspace, write_config,
+    ALPINE_BASE, TOOL_LIMIT, fixture, multi_arch_config, rapko, run_limited, run_limited_ok,
+    stderr, stdout, workspace, write_config,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -141,23 +141,6 @@ paths:
     type: symlink
     source: usr/bin
 ";
-
-/// ONE repository with two arch directories: x86_64 from alpine-3.19/main and aarch64 from
-/// alpine-3.7/main (symlinked), and a config trusting every Alpine key.
-fn multi_arch_config(case: &Case) -> PathBuf {
-    let repo = case.dir("multi-repo");
-    std::os::unix::fs::symlink(fixture("alpine-3.19/main/x86_64"), repo.join("x86_64"))
-        .expect("symlink x86_64");
-    std::os::unix::fs::symlink(fixture("alpine-3.7/main/aarch64"), repo.join("aarch64"))
-        .expect("symlink aarch64");
-    let mut yaml = String::from("contents:\n  keyring:\n");
-    yaml.push_str(&format!("    - {}\n", fixture("keys/alpine").display()));
-    yaml.push_str(&format!(
-        "  repositories:\n    - {}\n  packages:\n    - alpine-base\narchs: [x86_64, aarch64]\n",
-        repo.display()
-    ));
-    case.config("multi.yaml", &yaml)
-}
 
 // ---------------------------------------------------------------------------------------
 // What the repository says, read without rapko's libraries
@@ -1056,7 +1039,7 @@ fn glibc_distro_sboms_validate_and_list_every_package() {
 #[test]
 fn multi_arch_build_writes_per_arch_and_index_sboms() {
     let case = Case::new();
-    let config = multi_arch_config(&case);
+    let config = multi_arch_config(case.tmp.path());
     let out_dir = case.dir("out");
     let tarball = out_dir.join("multi.tar");
     let index_digest = case.build(&config, "demo:multi", &tarball, &[]);
@@ -1639,7 +1622,7 @@ fn sbom_flags_choose_whether_which_and_where() {
 
     // Multi-arch with one format: per arch and index, SPDX only.
     let multi = case.dir("multi");
-    let multi_config = multi_arch_config(&case);
+    let multi_config = multi_arch_config(case.tmp.path());
     case.build(
         &multi_config,
         "demo:m",

@@ -352,3 +352,33 @@ pub fn check_oci_schema(schema: &str, file: &Path) -> Option<()> {
     );
     Some(())
 }
+
+/// A two-architecture repository in `dir` — x86_64 from alpine-3.19/main and aarch64 from
+/// alpine-3.7/main, symlinked as the arch directories of ONE repository — and the path of
+/// a config (`multi.yaml`) that builds alpine-base for both, trusting every Alpine key.
+pub fn multi_arch_config(dir: &Path) -> PathBuf {
+    let repo = dir.join("multi-repo");
+    std::fs::create_dir_all(&repo).expect("create multi-repo");
+    std::os::unix::fs::symlink(fixture("alpine-3.19/main/x86_64"), repo.join("x86_64"))
+        .expect("symlink x86_64");
+    std::os::unix::fs::symlink(fixture("alpine-3.7/main/aarch64"), repo.join("aarch64"))
+        .expect("symlink aarch64");
+    let mut keys: Vec<PathBuf> = std::fs::read_dir(fixture("keys/alpine"))
+        .expect("keys dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    keys.sort();
+    assert!(
+        keys.len() > 10,
+        "expected all the Alpine keys, found {keys:?}"
+    );
+    let mut yaml = String::from("contents:\n  keyring:\n");
+    for k in &keys {
+        yaml.push_str(&format!("    - {}\n", k.display()));
+    }
+    yaml.push_str(&format!(
+        "  repositories:\n    - {}\n  packages:\n    - alpine-base\narchs: [x86_64, aarch64]\n",
+        repo.display()
+    ));
+    write_config(dir, "multi.yaml", &yaml)
+}
