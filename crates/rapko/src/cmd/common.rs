@@ -151,17 +151,20 @@ pub fn build_time(build_date: Option<&str>) -> anyhow::Result<Option<u64>> {
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH")
         && !epoch.is_empty()
     {
-        return epoch
+        let secs = epoch
             .trim()
             .parse()
-            .map(Some)
-            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"));
+            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"))?;
+        return Ok(Some(rapko_build::check_build_time(
+            secs,
+            &format!("SOURCE_DATE_EPOCH={epoch:?}"),
+        )?));
     }
     build_date.map(parse_date).transpose()
 }
 
 fn parse_date(text: &str) -> anyhow::Result<u64> {
-    rapko_build::parse_build_date(text).with_context(|| format!("--build-date {text:?}"))
+    Ok(rapko_build::parse_build_date(text).context("--build-date")?)
 }
 
 #[cfg(test)]
