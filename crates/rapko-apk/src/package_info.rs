@@ -75,10 +75,8 @@ pub fn check_package_version(version: &str) -> Result<(), String> {
 }
 
 fn check_file_part(what: &str, value: &str) -> Result<(), String> {
-    let bad = value.is_empty()
-        || value.contains('/')
-        || value.contains('\0')
-        || value.contains("..");
+    let bad =
+        value.is_empty() || value.contains('/') || value.contains('\0') || value.contains("..");
     if bad {
         return Err(format!(
             "{what} {value:?} is unsafe: it must be non-empty and contain no `/`, `..` or NUL \

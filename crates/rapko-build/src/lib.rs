@@ -238,10 +238,12 @@ pub fn parse_build_date(text: &str) -> Result<u64> {
     }
     let other = |m: String| BuildError::Other(format!("{what}: {m}"));
     let bad = || other("is not seconds since the epoch nor YYYY-MM-DDTHH:MM:SSZ".to_owned());
-    let before_epoch = || {
-        other("is before 1970-01-01T00:00:00Z; image times are seconds since then".to_owned())
-    };
-    if text.strip_prefix('-').is_some_and(|d| d.parse::<u64>().is_ok()) {
+    let before_epoch =
+        || other("is before 1970-01-01T00:00:00Z; image times are seconds since then".to_owned());
+    if text
+        .strip_prefix('-')
+        .is_some_and(|d| d.parse::<u64>().is_ok())
+    {
         return Err(before_epoch());
     }
     let t = text.strip_suffix('Z').ok_or_else(bad)?;
@@ -262,7 +264,9 @@ pub fn parse_build_date(text: &str) -> Result<u64> {
         return Err(other(format!("there is no day {dd} in month {m} of {y}")));
     }
     if hh > 23 || mm > 59 || ss > 59 {
-        return Err(other(format!("{hh:02}:{mm:02}:{ss:02} is not a time of day")));
+        return Err(other(format!(
+            "{hh:02}:{mm:02}:{ss:02} is not a time of day"
+        )));
     }
     if y < 1970 {
         return Err(before_epoch());

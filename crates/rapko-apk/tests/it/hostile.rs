@@ -27,14 +27,17 @@ fn a_name_with_a_slash_or_dotdot_is_refused() {
     for name in ["../../x", "a/b", "..", "x..y"] {
         let err = read_with(&format!("{C}\nP:{name}\nV:1.0-r0\nA:x86_64\nS:1\nI:1"))
             .expect_err("unsafe name refused");
-        assert!(err.contains("unsafe") && err.contains(name), "{name}: {err}");
+        assert!(
+            err.contains("unsafe") && err.contains(name),
+            "{name}: {err}"
+        );
     }
 }
 
 #[test]
 fn a_name_with_nul_is_refused() {
-    let err = read_with(&format!("{C}\nP:x\0y\nV:1.0-r0\nA:x86_64\nS:1\nI:1"))
-        .expect_err("NUL refused");
+    let err =
+        read_with(&format!("{C}\nP:x\0y\nV:1.0-r0\nA:x86_64\nS:1\nI:1")).expect_err("NUL refused");
     assert!(err.contains("unsafe"), "{err}");
 }
 
