@@ -43,6 +43,26 @@ pub enum Error {
         attempts: u32,
     },
 
+    #[error(
+        "{url} stopped sending after {got} bytes: no data for {seconds:.1} s (tried {attempts} times)"
+    )]
+    Stalled {
+        url: String,
+        got: u64,
+        seconds: f64,
+        attempts: u32,
+    },
+
+    #[error("{url} did not finish within {seconds:.1} s in all (tried {attempts} times)")]
+    Deadline {
+        url: String,
+        seconds: f64,
+        attempts: u32,
+    },
+
+    #[error("{url} sent more than the {expected} bytes its index announces (S:); refused")]
+    Oversized { url: String, expected: u64 },
+
     #[error("{url} answered {status}{}", if *.attempts > 1 { format!(" (tried {} times)", .attempts) } else { String::new() })]
     Status {
         url: String,
@@ -152,7 +172,14 @@ impl Error {
                 "set HTTP_AUTH=basic:HOST:USER:PASSWORD or put user:password@ in the repository URL"
             }
             Error::Offline { .. } => "run once without --offline to fill the cache",
-            Error::Timeout { .. } | Error::Network { .. } => {
+            Error::Oversized { .. } => {
+                "the server sends something other than the package the signed index lists: \
+                 the mirror is broken or hostile; use another one"
+            }
+            Error::Timeout { .. }
+            | Error::Network { .. }
+            | Error::Stalled { .. }
+            | Error::Deadline { .. } => {
                 "check the network and the repository URL, or use --offline with a filled cache"
             }
             Error::PackageNotFound { .. } => {

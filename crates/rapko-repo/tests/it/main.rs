@@ -6,5 +6,6 @@ mod cache;
 mod faults;
 mod local;
 mod python_http;
+mod stalls;
 mod support;
 mod trust;
