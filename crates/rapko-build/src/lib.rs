@@ -95,7 +95,8 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         keys: keyring_files(&keyring),
         build_time,
         gzip: options.gzip,
-        cache: Some(&cache),
+        // Cached layers skip fetching, so no package signature would be checked.
+        cache: (!options.fetch.strict_signatures).then_some(&cache),
         reporter: options.reporter.as_deref(),
     };
     let images = on_threads(&plans, |plan| {

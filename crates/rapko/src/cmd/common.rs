@@ -62,6 +62,10 @@ pub struct BuildFlags {
     /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
     #[arg(long)]
     pub lockfile: Option<PathBuf>,
+    /// Refuse a package whose own signature is not from a key of the keyring (by default
+    /// it is accepted with a warning, since the signed index vouches for its checksum)
+    #[arg(long)]
+    pub strict_signatures: bool,
 }
 
 impl BuildFlags {
@@ -71,7 +75,10 @@ impl BuildFlags {
         let progress = fetch.progress();
         Ok(BuildOptions {
             consistent_versions: config.consistent_versions,
-            fetch: fetch.options(progress.clone()),
+            fetch: FetchOptions {
+                strict_signatures: self.strict_signatures,
+                ..fetch.options(progress.clone())
+            },
             build_time: build_time(self.build_date.as_deref())?,
             lockfile: self
                 .lockfile

@@ -212,3 +212,59 @@ fn source_date_epoch_past_9999_is_refused() {
         "{err}"
     );
 }
+
+/// A repository whose index is signed by the trusted test key and lists a real package
+/// signed by a key that is not in the keyring (melange's local key). Returns the config.
+fn repo_with_untrusted_package(dir: &Path) -> PathBuf {
+    let apk = rapko_test::fixture("wolfi/melange-local-signed/hello-wolfi-2.12.1-r1.apk");
+    let bytes = std::fs::read(&apk).expect("fixture package");
+    let parsed = rapko_apk::ApkPackage::parse(&bytes).expect("parses");
+    let arch_dir = dir.join("repo/aarch64");
+    std::fs::create_dir_all(&arch_dir).expect("mkdir");
+    std::fs::write(arch_dir.join("hello-wolfi-2.12.1-r1.apk"), &bytes).expect("copy");
+    let mut info = parsed.info.clone();
+    // Its glibc dependencies are not in this repository; the files alone are enough here.
+    info.depends.clear();
+    info.file_size = bytes.len() as u64;
+    info.checksum = Some(parsed.control_checksum);
+    let index = rapko_apk::ApkIndex {
+        packages: vec![info],
+        ..rapko_apk::ApkIndex::default()
+    };
+    let key = std::fs::read(rapko_test::test_key_dir().join("rapko-test.rsa")).expect("key");
+    let signer = rapko_apk::Signer::from_pem("rapko-test.rsa.pub", &key).expect("signer");
+    let signed = index.write(Some(&signer)).expect("index");
+    std::fs::write(arch_dir.join("APKINDEX.tar.gz"), signed).expect("write index");
+    write_config(
+        dir,
+        "untrusted.yaml",
+        &format!(
+            "contents:\n  keyring: [{}]\n  repositories: [{}]\n  packages: [hello-wolfi]\narchs: [aarch64]\n",
+            rapko_test::test_public_key_path().display(),
+            dir.join("repo").display()
+        ),
+    )
+}
+
+#[test]
+fn a_package_signed_by_an_unknown_key_warns_and_strict_signatures_refuses_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = repo_with_untrusted_package(tmp.path());
+    let ok = build(tmp.path(), &config, &tmp.path().join("img.tar"), &[]);
+    let err = stderr(&ok);
+    assert!(ok.status.success(), "{err}");
+    assert!(
+        err.contains("hello-wolfi-2.12.1-r1: UNTRUSTED signature")
+            && err.contains("--strict-signatures"),
+        "the unknown key is reported: {err}"
+    );
+    let strict = tmp.path().join("strict.tar");
+    let refused = build(tmp.path(), &config, &strict, &["--strict-signatures"]);
+    let err = stderr(&refused);
+    assert!(!refused.status.success());
+    assert!(
+        err.contains("hello-wolfi-2.12.1-r1") && err.contains("rapko-test.rsa.pub"),
+        "refused naming the package and the keys: {err}"
+    );
+    assert!(!strict.exists());
+}
