@@ -91,6 +91,24 @@ pub enum Error {
     #[error("package {package} is listed in the index but not found at {url}")]
     PackageNotFound { package: String, url: String },
 
+    #[error(
+        "package {package} is listed in the index with version {version:?}, which is not a valid \
+         apk version ({reason}), and {url} does not exist"
+    )]
+    InvalidVersion {
+        package: String,
+        version: String,
+        reason: String,
+        url: String,
+    },
+
+    #[error(
+        "the cache directory {} exists and is not a directory; point --cache-dir (or \
+         RAPKO_CACHE_DIR) at a directory, or remove the file",
+        path.display()
+    )]
+    CacheNotADirectory { path: PathBuf },
+
     #[error("{what} not found at {url}")]
     NotFound { what: &'static str, url: String },
 
@@ -185,6 +203,10 @@ impl Error {
             Error::PackageNotFound { .. } => {
                 "the index lists a package the repository does not have: refresh the mirror or \
                  pin another version"
+            }
+            Error::InvalidVersion { .. } => {
+                "the repository's index is corrupt or was edited by hand: regenerate it (apk \
+                 index / melange index) or use another mirror"
             }
             Error::NotFound { .. } => "check the repository path or URL and the architecture",
             Error::NoChecksum { .. } => "use a repository index with Q1 checksums (apk-tools 2)",

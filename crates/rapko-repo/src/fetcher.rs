@@ -257,6 +257,7 @@ impl Fetcher {
                 reason: format!("cannot start the I/O runtime: {e}"),
             })?;
         let cache_dir = options.cache_dir.unwrap_or_else(cache::default_cache_dir);
+        cache::check_cache_dir(&cache_dir)?;
         Ok(Fetcher {
             shared: Arc::new(Shared {
                 http,
@@ -568,9 +569,19 @@ impl Shared {
                 });
             }
         };
-        match job.spec.package_resource(&job.arch, package) {
+        let result = match job.spec.package_resource(&job.arch, package) {
             Resource::File(path) => self.obtain_local(job, package, checksum, path).await,
             Resource::Http(url) => self.obtain_remote(job, package, checksum, url).await,
+        };
+        // A missing file named after an invalid version: the version is the problem.
+        match (result, rapko_apk::version::validate(&job.info.version)) {
+            (Err(Error::PackageNotFound { url, .. }), Err(invalid)) => Err(Error::InvalidVersion {
+                package: job.info.name.clone(),
+                version: job.info.version.clone(),
+                reason: invalid.reason,
+                url,
+            }),
+            (result, _) => result,
         }
     }
 

@@ -4,8 +4,8 @@
 
 mod cache;
 mod faults;
+mod hostile;
 mod local;
 mod python_http;
-mod stalls;
 mod support;
 mod trust;

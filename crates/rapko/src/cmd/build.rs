@@ -163,10 +163,10 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
         ..args.build.options(&args.config, &args.fetch)?
     };
     let build = rapko_build::build(&config, &options)
-        .map_err(|e| name_full_disk(e.into(), work.path()))
+        .map_err(|e| workdir::name_full_disk(e.into(), work.path()))
         .with_context(|| format!("cannot build {}", args.config.config.display()))?;
     write_outputs(args, &build, &name, &work, sbom_dir.as_deref())
-        .map_err(|e| name_full_disk(e, &parent))?;
+        .map_err(|e| workdir::name_full_disk(e, &parent))?;
     tracing::info!("wrote {} ({})", args.output.display(), build.root.digest);
     println!("{}@{}", args.tag, build.root.digest);
     Ok(())
@@ -203,22 +203,6 @@ fn write_outputs(
         tracing::info!("wrote {}", path.display());
     }
     Ok(())
-}
-
-/// A full disk shows as a bare "No space left on device": say which file system it is.
-pub fn name_full_disk(error: anyhow::Error, dir: &Path) -> anyhow::Error {
-    let full = error.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
-            || c.to_string().contains("No space left on device")
-    });
-    if !full {
-        return error;
-    }
-    error.context(format!(
-        "the file system holding {} is full; free space there or write OUTPUT elsewhere",
-        dir.display()
-    ))
 }
 
 /// Refuses an OUTPUT that cannot be written before any work is done.

@@ -130,6 +130,22 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// A full disk shows as a bare "No space left on device": say which file system it is.
+pub fn name_full_disk(error: anyhow::Error, dir: &Path) -> anyhow::Error {
+    let full = error.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            || c.to_string().contains("No space left on device")
+    });
+    if !full {
+        return error;
+    }
+    error.context(format!(
+        "the file system holding {} is full; free space there or write OUTPUT elsewhere",
+        dir.display()
+    ))
+}
+
 /// Where `rapko build` puts its work directory for `output`: beside a file, inside an
 /// existing directory.
 pub fn parent_of(output: &Path) -> PathBuf {
@@ -140,4 +156,23 @@ pub fn parent_of(output: &Path) -> PathBuf {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_names_the_file_system() {
+        let full =
+            anyhow::Error::new(std::io::Error::from_raw_os_error(28)).context("writing a blob");
+        let text = format!("{:#}", name_full_disk(full, Path::new("/srv/images")));
+        assert!(
+            text.contains("the file system holding /srv/images is full"),
+            "{text}"
+        );
+        let other = anyhow::anyhow!("something else");
+        let text = format!("{:#}", name_full_disk(other, Path::new("/srv/images")));
+        assert!(!text.contains("/srv/images"), "{text}");
+    }
 }

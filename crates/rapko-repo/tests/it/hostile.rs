@@ -1,5 +1,6 @@
-//! Hostile servers found by testing (issue #19): a body that stalls after the headers, a
-//! server that stalls on every try, a body that never ends.
+//! Hostile input found by testing (issue #19): a body that stalls after the headers, a
+//! server that stalls on every try, a body that never ends, an index version that is not
+//! one, a cache directory that is a file.
 
 use std::time::Duration;
 
@@ -128,4 +129,68 @@ fn an_endless_body_stops_at_the_size_the_index_announces() {
     );
     // Refused at once, not retried: more bytes than the signed index lists is not a glitch.
     assert_eq!(server.requests(".apk").len(), 1);
+}
+
+#[test]
+fn an_invalid_version_whose_file_is_missing_says_the_version_is_the_problem() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let good = rapko_test::ApkBuilder::new("x", "1.0-r0").build();
+    let index = rapko_test::IndexBuilder::new().raw_record(
+        &good
+            .index_record(Some("x86_64"))
+            .replace("V:1.0-r0", "V:1.0-r0-bogus"),
+    );
+    rapko_test::write_repo_with(repo.path(), "x86_64", &[good], index);
+    let mut keyring = rapko_apk::Keyring::new();
+    keyring
+        .add(
+            rapko_test::TEST_KEY_NAME,
+            rapko_test::test_public_key_pem().as_bytes(),
+        )
+        .expect("test key");
+    let cache = tempfile::tempdir().expect("temp dir");
+    let fetcher = Fetcher::new(options(cache.path())).expect("fetcher");
+    let spec = RepoSpec::parse(&repo.path().display().to_string()).expect("spec");
+    let index = fetcher
+        .load_index(&spec, "x86_64", &keyring)
+        .expect("index");
+    let bogus = index
+        .index
+        .packages
+        .iter()
+        .find(|p| p.version == "1.0-r0-bogus")
+        .expect("the bogus record");
+    let err = fetcher
+        .fetch_packages(&[(&index, bogus)])
+        .expect_err("no such file");
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::InvalidVersion { .. })
+            && text.contains("\"1.0-r0-bogus\", which is not a valid apk version"),
+        "{}",
+        chain(&err)
+    );
+}
+
+#[test]
+fn a_cache_dir_that_is_a_file_gives_one_error_everywhere() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let file = tmp.path().join("cache");
+    std::fs::write(&file, "not a directory").expect("write");
+    let expected = format!(
+        "the cache directory {} exists and is not a directory",
+        file.display()
+    );
+    let fetcher = Fetcher::new(options(&file))
+        .expect_err("refused")
+        .to_string();
+    let info = rapko_repo::cache_info(&file)
+        .expect_err("refused")
+        .to_string();
+    let clean = rapko_repo::cache_clean(&file)
+        .expect_err("refused")
+        .to_string();
+    for text in [&fetcher, &info, &clean] {
+        assert!(text.starts_with(&expected), "{text}");
+    }
 }
