@@ -171,7 +171,7 @@ pub fn build_time(build_date: Option<&str>) -> anyhow::Result<Option<u64>> {
 }
 
 fn parse_date(text: &str) -> anyhow::Result<u64> {
-    Ok(rapko_build::parse_build_date(text).context("--build-date")?)
+    rapko_build::parse_build_date(text).context("--build-date")
 }
 
 #[cfg(test)]
