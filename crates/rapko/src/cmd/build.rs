@@ -207,19 +207,7 @@ fn write_outputs(
 
 /// Refuses an OUTPUT that cannot be written before any work is done.
 fn check_output(output: &Path) -> anyhow::Result<()> {
-    if let Ok(meta) = std::fs::metadata(output)
-        && !meta.is_file()
-        && !meta.is_dir()
-    {
-        // Renaming over a device or a FIFO would replace it (as root: `/dev/null` for the
-        // whole machine), and the SBOMs would land in /dev.
-        anyhow::bail!(
-            "{} exists and is {}; OUTPUT must be a tarball file (replaced) or a directory (an \
-             OCI layout): name another path",
-            output.display(),
-            file_kind(&meta)
-        );
-    }
+    refuse_special_file(output)?;
     if output.is_dir() {
         return Ok(());
     }
@@ -235,6 +223,23 @@ fn check_output(output: &Path) -> anyhow::Result<()> {
             "cannot write {}: the directory {} does not exist",
             output.display(),
             parent.display()
+        );
+    }
+    Ok(())
+}
+
+/// Renaming over a device or a FIFO would replace it (as root: `/dev/null` for the whole
+/// machine), and the SBOMs would land in /dev.
+fn refuse_special_file(output: &Path) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(output)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        anyhow::bail!(
+            "{} exists and is {}; OUTPUT must be a tarball file (replaced) or a directory (an \
+             OCI layout): name another path",
+            output.display(),
+            file_kind(&meta)
         );
     }
     Ok(())
@@ -287,6 +292,7 @@ pub fn run_minirootfs(args: &MinirootfsArgs) -> anyhow::Result<()> {
         build_time: build_time(args.build_date.as_deref())?,
         ..BuildOptions::default()
     };
+    refuse_special_file(&args.output)?;
     let (rootfs, build_time) = rapko_build::build_rootfs(&config, arch, &options)?;
     // Beside the output, so the final rename stays on one file system.
     let dir = workdir::parent_of(&args.output);
