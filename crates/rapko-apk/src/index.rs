@@ -14,7 +14,9 @@ use crate::dependency::{ParseLenient, parse_list_lenient};
 use crate::error::{Error, Result};
 use crate::gz::{TarSlice, inflate_last_member, inflate_member, tar_slices};
 use crate::keyring::{Keyring, Signature, SignatureAlgorithm, Signer};
-use crate::package_info::{ControlChecksum, PackageInfo};
+use crate::package_info::{
+    ControlChecksum, PackageInfo, check_package_name, check_package_version,
+};
 use crate::pkginfo::{join, parse_number};
 
 /// The most an index may inflate to. The full Alpine community index is 7.6 MB.
@@ -189,7 +191,7 @@ pub fn parse_index_text(text: &str) -> Result<Vec<PackageInfo>> {
         })?;
     }
     if started {
-        packages.push(finish_record(current, text.len())?);
+        packages.push(finish_record(current, text.split('\n').count())?);
     }
     packages.shrink_to_fit();
     Ok(packages)
@@ -219,6 +221,12 @@ fn finish_record(pkg: PackageInfo, line: usize) -> Result<PackageInfo> {
             message: "record without P: (name) or V: (version)".to_owned(),
         });
     }
+    let invalid = |message: String| Error::Line {
+        line,
+        message: format!("package {}: {message}", truncate(&pkg.name)),
+    };
+    check_package_name(&pkg.name).map_err(invalid)?;
+    check_package_version(&pkg.version).map_err(invalid)?;
     Ok(pkg)
 }
 

@@ -190,7 +190,7 @@ fn read_data_tar(
     let tar_err = |e: std::io::Error| Error::Tar(e.to_string());
     for entry in archive.entries().map_err(tar_err)? {
         let mut entry = entry.map_err(tar_err)?;
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let raw_path = utf8_name("file name", &entry.path_bytes())?;
         let path = normalize_path(&raw_path)?;
         let header = entry.header();
         let mode = header.mode().map_err(tar_err)? & 0o7777;
@@ -265,7 +265,20 @@ fn entry_link(header: &tar::Header) -> Result<String> {
     let name = header
         .link_name_bytes()
         .ok_or(Error::Tar("link entry without a target".to_owned()))?;
-    Ok(String::from_utf8_lossy(&name).into_owned())
+    utf8_name("link target", &name)
+}
+
+/// A name from the archive as text. Not UTF-8: refused, naming it escaped (`\xe9`), since
+/// rapko's tree, layers and installed database hold names as text and renaming the file
+/// (to U+FFFD, say) would silently install something the package did not ship.
+fn utf8_name(what: &str, bytes: &[u8]) -> Result<String> {
+    std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+        Error::Tar(format!(
+            "{what} \"{}\" is not UTF-8; rapko does not rename files, so it cannot install \
+             this package",
+            bytes.escape_ascii()
+        ))
+    })
 }
 
 /// Extended attributes as (name, value), sorted by name.

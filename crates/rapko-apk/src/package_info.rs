@@ -60,3 +60,28 @@ impl PackageInfo {
         format!("{}-{}", self.name, self.version)
     }
 }
+
+/// Checks a package name read from outside (an index, a lockfile, the installed database):
+/// rapko makes file names from it (`<name>-<version>.apk` in the repository directory, the
+/// cache), so a `/`, a `..` or a NUL could reach files outside those directories.
+pub fn check_package_name(name: &str) -> Result<(), String> {
+    check_file_part("package name", name)
+}
+
+/// Checks a version read from outside, for the same reason. Only what makes it unsafe as
+/// part of a file name: real indexes hold versions apk calls invalid (`0.99f7-r2`).
+pub fn check_package_version(version: &str) -> Result<(), String> {
+    check_file_part("version", version)
+}
+
+fn check_file_part(what: &str, value: &str) -> Result<(), String> {
+    let bad =
+        value.is_empty() || value.contains('/') || value.contains('\0') || value.contains("..");
+    if bad {
+        return Err(format!(
+            "{what} {value:?} is unsafe: it must be non-empty and contain no `/`, `..` or NUL \
+             (it becomes part of a file name); the index or lockfile is corrupt or hostile"
+        ));
+    }
+    Ok(())
+}

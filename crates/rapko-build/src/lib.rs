@@ -95,7 +95,8 @@ pub fn build(config: &ImageConfiguration, options: &BuildOptions) -> Result<Buil
         keys: keyring_files(&keyring),
         build_time,
         gzip: options.gzip,
-        cache: Some(&cache),
+        // Cached layers skip fetching, so no package signature would be checked.
+        cache: (!options.fetch.strict_signatures).then_some(&cache),
         reporter: options.reporter.as_deref(),
     };
     let images = on_threads(&plans, |plan| {
@@ -213,30 +214,83 @@ pub fn newest_build_time(plans: &[Plan]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Seconds since the epoch, or an RFC 3339 UTC date (`2024-01-02T03:04:05Z`): the forms
-/// `--build-date` takes and `created` fields hold.
-pub fn parse_build_date(text: &str) -> Result<u64> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(secs);
+/// The latest build time an image config can carry: 9999-12-31T23:59:59Z. Later dates have
+/// five-digit years, which RFC 3339 (and so umoci, containerd, Go's time package) cannot read.
+pub const MAX_BUILD_TIME: u64 = 253_402_300_799;
+
+/// Refuses a build time past [`MAX_BUILD_TIME`]; `what` names where it came from.
+pub fn check_build_time(secs: u64, what: &str) -> Result<u64> {
+    if secs > MAX_BUILD_TIME {
+        return Err(BuildError::Other(format!(
+            "{what} is {secs} seconds, after 9999-12-31T23:59:59Z ({MAX_BUILD_TIME}): image \
+             configs write RFC 3339 dates, which have four-digit years; give an earlier date"
+        )));
     }
-    let bad = || {
-        BuildError::Other(format!(
-            "{text:?} is not seconds since the epoch nor YYYY-MM-DDTHH:MM:SSZ"
-        ))
-    };
+    Ok(secs)
+}
+
+/// Seconds since the epoch, or an RFC 3339 UTC date (`2024-01-02T03:04:05Z`): the forms
+/// `--build-date` takes and `created` fields hold. Dates that do not exist (`2024-02-30`),
+/// dates before 1970 and after 9999 are refused, each saying so.
+pub fn parse_build_date(text: &str) -> Result<u64> {
+    let what = format!("the build date {text:?}");
+    if let Ok(secs) = text.parse::<u64>() {
+        return check_build_time(secs, &what);
+    }
+    let other = |m: String| BuildError::Other(format!("{what}: {m}"));
+    let bad = || other("is not seconds since the epoch nor YYYY-MM-DDTHH:MM:SSZ".to_owned());
+    let before_epoch =
+        || other("is before 1970-01-01T00:00:00Z; image times are seconds since then".to_owned());
+    if text
+        .strip_prefix('-')
+        .is_some_and(|d| d.parse::<u64>().is_ok())
+    {
+        return Err(before_epoch());
+    }
     let t = text.strip_suffix('Z').ok_or_else(bad)?;
     let (date, time) = t.split_once('T').ok_or_else(bad)?;
-    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    let num = |s: &str| {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 6 {
+            return Err(bad());
+        }
+        s.parse::<i64>().map_err(|_| bad())
+    };
     let d: Vec<&str> = date.split('-').collect();
     let tm: Vec<&str> = time.split(':').collect();
     let ([y, m, dd], [hh, mm, ss]) = (d.as_slice(), tm.as_slice()) else {
         return Err(bad());
     };
-    let secs = days_from_civil(num(y)?, num(m)?, num(dd)?) * 86_400
-        + num(hh)? * 3600
-        + num(mm)? * 60
-        + num(ss)?;
-    u64::try_from(secs).map_err(|_| bad())
+    let (y, m, dd, hh, mm, ss) = (num(y)?, num(m)?, num(dd)?, num(hh)?, num(mm)?, num(ss)?);
+    if !(1..=12).contains(&m) || dd < 1 || dd > days_in_month(y, m) {
+        return Err(other(format!("there is no day {dd} in month {m} of {y}")));
+    }
+    if hh > 23 || mm > 59 || ss > 59 {
+        return Err(other(format!(
+            "{hh:02}:{mm:02}:{ss:02} is not a time of day"
+        )));
+    }
+    if y < 1970 {
+        return Err(before_epoch());
+    }
+    if y > 9999 {
+        return Err(other(
+            "is after the year 9999: image configs write RFC 3339 dates, which have \
+             four-digit years; give an earlier date"
+                .to_owned(),
+        ));
+    }
+    let secs = days_from_civil(y, m, dd) * 86_400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(secs).map_err(|_| before_epoch())
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -272,4 +326,42 @@ pub fn on_threads<I: Sync, T: Send>(
             })
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse_build_date(text).expect_err(text).to_string()
+    }
+
+    #[test]
+    fn dates_that_do_not_exist_are_refused() {
+        assert!(err("2024-02-30T00:00:00Z").contains("no day 30 in month 2"));
+        assert!(err("2023-02-29T00:00:00Z").contains("no day 29"));
+        assert!(err("2024-13-01T00:00:00Z").contains("month 13"));
+        assert!(err("2024-01-01T24:00:00Z").contains("not a time of day"));
+        assert_eq!(
+            parse_build_date("2024-02-29T00:00:00Z").unwrap(),
+            1_709_164_800
+        );
+    }
+
+    #[test]
+    fn years_past_9999_are_refused_in_both_forms() {
+        assert!(err("10000-01-01T00:00:00Z").contains("after the year 9999"));
+        assert!(err("253402300800").contains("9999-12-31T23:59:59Z"));
+        assert_eq!(
+            parse_build_date("9999-12-31T23:59:59Z").unwrap(),
+            MAX_BUILD_TIME
+        );
+    }
+
+    #[test]
+    fn dates_before_1970_say_so() {
+        assert!(err("1969-12-31T23:59:59Z").contains("before 1970"));
+        assert!(err("-1").contains("before 1970"));
+        assert!(err("yesterday").contains("YYYY-MM-DDTHH:MM:SSZ"));
+    }
 }

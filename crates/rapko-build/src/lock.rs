@@ -109,6 +109,11 @@ impl Lockfile {
                 lock.version
             )));
         }
+        for p in &lock.contents.packages {
+            rapko_apk::package_info::check_package_name(&p.name)
+                .and_then(|()| rapko_apk::package_info::check_package_version(&p.version))
+                .map_err(lock_err)?;
+        }
         Ok(lock)
     }
 
@@ -183,4 +188,42 @@ pub fn lock(
         },
         contents,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock_with(name: &str, version: &str) -> std::path::PathBuf {
+        let lock = Lockfile {
+            version: LOCK_VERSION.to_owned(),
+            contents: LockContents {
+                packages: vec![LockPackage {
+                    name: name.to_owned(),
+                    version: version.to_owned(),
+                    ..LockPackage::default()
+                }],
+                ..LockContents::default()
+            },
+            ..Lockfile::default()
+        };
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        let path = dir.join("apko.lock.json");
+        std::fs::write(&path, lock.to_json()).expect("write lock");
+        path
+    }
+
+    #[test]
+    fn unsafe_package_names_in_a_lockfile_are_refused() {
+        for (name, version) in [("../../x", "1-r0"), ("a/b", "1-r0"), ("x", "1/../../y")] {
+            let path = lock_with(name, version);
+            let err = Lockfile::read(&path).expect_err("unsafe lockfile refused");
+            let text = err.to_string();
+            assert!(
+                text.contains("unsafe") && text.contains(&path.display().to_string()),
+                "{text}"
+            );
+        }
+        assert!(Lockfile::read(&lock_with("busybox", "1.36.1-r15")).is_ok());
+    }
 }

@@ -64,6 +64,19 @@ pub enum ConfigError {
         tried: Vec<PathBuf>,
     },
 
+    /// `include` names something that exists but is not a file (a directory, say).
+    #[error(
+        "{}: include \"{include}\" is {what} ({}), not a config file; name a YAML file",
+        file.display(),
+        found.display()
+    )]
+    IncludeNotAFile {
+        file: PathBuf,
+        include: String,
+        found: PathBuf,
+        what: &'static str,
+    },
+
     /// Files include each other in a loop.
     #[error("include cycle: {}; remove one of these includes", chain_text(chain))]
     IncludeCycle { chain: Vec<PathBuf> },
@@ -215,6 +228,7 @@ impl ConfigError {
             | Self::UnknownKey { .. }
             | Self::Empty { .. }
             | Self::IncludeNotFound { .. }
+            | Self::IncludeNotAFile { .. }
             | Self::IncludeCycle { .. }
             | Self::InFile { .. }) => e,
             other => Self::InFile {

@@ -47,7 +47,7 @@ fn load_file(path: &Path, stack: &mut Vec<Frame>) -> Result<ImageConfiguration, 
         chain.push(path.to_path_buf());
         return Err(ConfigError::IncludeCycle { chain });
     }
-    let text = std::fs::read_to_string(path).map_err(read_error)?;
+    let text = read_capped(path).map_err(read_error)?;
     let doc = yaml::parse(&text, path)?;
     stack.push(Frame {
         shown: path.to_path_buf(),
@@ -83,12 +83,51 @@ fn resolve(file: &Path, include: &str) -> Result<PathBuf, ConfigError> {
     if !tried.iter().any(|t| t == named) {
         tried.push(named.to_path_buf());
     }
-    match tried.iter().find(|p| p.is_file()) {
-        Some(found) => Ok(found.clone()),
-        None => Err(ConfigError::IncludeNotFound {
+    if let Some(found) = tried.iter().find(|p| p.is_file()) {
+        return Ok(found.clone());
+    }
+    // Something is there but it is not a file: saying "not found" would send the user
+    // looking for a typo.
+    if let Some((found, meta)) = tried
+        .iter()
+        .find_map(|p| std::fs::metadata(p).ok().map(|m| (p, m)))
+    {
+        return Err(ConfigError::IncludeNotAFile {
             file: file.to_path_buf(),
             include: include.to_string(),
-            tried,
-        }),
+            found: found.clone(),
+            what: if meta.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file"
+            },
+        });
     }
+    Err(ConfigError::IncludeNotFound {
+        file: file.to_path_buf(),
+        include: include.to_string(),
+        tried,
+    })
+}
+
+/// The most a config file may hold. apko configs are a few KiB; the cap keeps a mistaken
+/// `/dev/zero` (or any endless stream) from eating memory.
+pub(crate) const MAX_CONFIG_SIZE: u64 = 16 << 20;
+
+/// Reads a config file as UTF-8, refusing one over [`MAX_CONFIG_SIZE`]. Pipes and process
+/// substitutions are still accepted (hence no file-type check).
+fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CONFIG_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_SIZE {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {} MiB, which no image configuration is; check the path",
+            MAX_CONFIG_SIZE >> 20
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
 }

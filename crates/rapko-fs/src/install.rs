@@ -176,6 +176,9 @@ impl Installer<'_> {
                 path: entry.path.clone(),
             });
         }
+        if self.through_absolute_link(index, entry) {
+            return Ok(());
+        }
         let resolved = self.tree.resolve_parent(&entry.path)?;
         if matches!(entry.kind, EntryKind::Directory) {
             install_dir(self.tree, self.packages, resolved, entry, index)?;
@@ -204,6 +207,28 @@ impl Installer<'_> {
         self.record_parent(index, entry, &resolved);
         self.records[index].add_entry(entry);
         Ok(())
+    }
+
+    /// A file reached through an absolute symlink (`a -> /etc`, then `a/passwd`) whose
+    /// directory the package never listed: apk skips it ("no dirent in archive"), and so do
+    /// we, rather than install it somewhere the package did not name.
+    fn through_absolute_link(&self, index: usize, entry: &DataEntry) -> bool {
+        let Some((dir, _)) = entry.path.rsplit_once('/') else {
+            return false;
+        };
+        if matches!(entry.kind, EntryKind::Directory)
+            || self.records[index].dir(dir).is_some()
+            || !self.tree.parent_follows_absolute_link(&entry.path)
+        {
+            return false;
+        }
+        tracing::warn!(
+            "package {}: skipping /{}: /{dir} is a symlink to an absolute path and the package \
+             has no entry for the directory (apk skips it too)",
+            self.packages[index].info.name_version(),
+            entry.path
+        );
+        true
     }
 
     /// apk only records a file whose directory the package listed before it; for a package

@@ -298,17 +298,36 @@ impl Tree {
             Some((p, n)) => (p, n),
             None => return Ok(path.to_owned()),
         };
-        let dir = self.resolve_dir(parent, path, &mut budget)?;
+        let dir = self.resolve_dir(parent, path, &mut budget, &mut false)?;
         Ok(join(&dir, name))
+    }
+
+    /// Whether resolving the parents of `path` follows a symlink with an absolute target
+    /// (`a -> /etc` for `a/passwd`). An error resolving counts as no.
+    pub fn parent_follows_absolute_link(&self, path: &str) -> bool {
+        let Some((parent, _)) = path.rsplit_once('/') else {
+            return false;
+        };
+        let mut absolute = false;
+        self.resolve_dir(parent, path, &mut MAX_SYMLINKS.clone(), &mut absolute)
+            .is_ok()
+            && absolute
     }
 
     /// Resolves `path` fully, following a final symlink too.
     pub fn resolve(&self, path: &str) -> Result<String> {
         let mut budget = MAX_SYMLINKS;
-        self.resolve_dir(path, path, &mut budget)
+        self.resolve_dir(path, path, &mut budget, &mut false)
     }
 
-    fn resolve_dir(&self, path: &str, original: &str, budget: &mut usize) -> Result<String> {
+    /// Resolves `path`; `absolute` is set when an absolute symlink is followed.
+    fn resolve_dir(
+        &self,
+        path: &str,
+        original: &str,
+        budget: &mut usize,
+        absolute: &mut bool,
+    ) -> Result<String> {
         let mut resolved: Vec<String> = Vec::new();
         let mut pending: Vec<String> = components(path).rev().map(str::to_owned).collect();
         while let Some(part) = pending.pop() {
@@ -337,6 +356,7 @@ impl Tree {
                 resolved.pop();
                 if target.starts_with('/') {
                     resolved.clear();
+                    *absolute = true;
                 }
                 pending.extend(components(target).rev().map(str::to_owned));
             }

@@ -177,8 +177,20 @@ pub struct CacheInfo {
     pub keys: u64,
 }
 
+/// Refuses a cache directory that is something else (a file): one clear error wherever the
+/// cache is used, rather than a different "Not a directory" for each file inside it.
+pub fn check_cache_dir(dir: &Path) -> Result<()> {
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(Error::CacheNotADirectory {
+            path: dir.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Counts the entries of the cache at `dir`. A missing directory is an empty cache.
 pub fn cache_info(dir: &Path) -> Result<CacheInfo> {
+    check_cache_dir(dir)?;
     let mut info = CacheInfo {
         dir: dir.to_owned(),
         ..CacheInfo::default()

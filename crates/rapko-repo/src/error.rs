@@ -43,6 +43,26 @@ pub enum Error {
         attempts: u32,
     },
 
+    #[error(
+        "{url} stopped sending after {got} bytes: no data for {seconds:.1} s (tried {attempts} times)"
+    )]
+    Stalled {
+        url: String,
+        got: u64,
+        seconds: f64,
+        attempts: u32,
+    },
+
+    #[error("{url} did not finish within {seconds:.1} s in all (tried {attempts} times)")]
+    Deadline {
+        url: String,
+        seconds: f64,
+        attempts: u32,
+    },
+
+    #[error("{url} sent more than the {expected} bytes its index announces (S:); refused")]
+    Oversized { url: String, expected: u64 },
+
     #[error("{url} answered {status}{}", if *.attempts > 1 { format!(" (tried {} times)", .attempts) } else { String::new() })]
     Status {
         url: String,
@@ -70,6 +90,24 @@ pub enum Error {
 
     #[error("package {package} is listed in the index but not found at {url}")]
     PackageNotFound { package: String, url: String },
+
+    #[error(
+        "package {package} is listed in the index with version {version:?}, which is not a valid \
+         apk version ({reason}), and {url} does not exist"
+    )]
+    InvalidVersion {
+        package: String,
+        version: String,
+        reason: String,
+        url: String,
+    },
+
+    #[error(
+        "the cache directory {} exists and is not a directory; point --cache-dir (or \
+         RAPKO_CACHE_DIR) at a directory, or remove the file",
+        path.display()
+    )]
+    CacheNotADirectory { path: PathBuf },
 
     #[error("{what} not found at {url}")]
     NotFound { what: &'static str, url: String },
@@ -152,12 +190,23 @@ impl Error {
                 "set HTTP_AUTH=basic:HOST:USER:PASSWORD or put user:password@ in the repository URL"
             }
             Error::Offline { .. } => "run once without --offline to fill the cache",
-            Error::Timeout { .. } | Error::Network { .. } => {
+            Error::Oversized { .. } => {
+                "the server sends something other than the package the signed index lists: \
+                 the mirror is broken or hostile; use another one"
+            }
+            Error::Timeout { .. }
+            | Error::Network { .. }
+            | Error::Stalled { .. }
+            | Error::Deadline { .. } => {
                 "check the network and the repository URL, or use --offline with a filled cache"
             }
             Error::PackageNotFound { .. } => {
                 "the index lists a package the repository does not have: refresh the mirror or \
                  pin another version"
+            }
+            Error::InvalidVersion { .. } => {
+                "the repository's index is corrupt or was edited by hand: regenerate it (apk \
+                 index / melange index) or use another mirror"
             }
             Error::NotFound { .. } => "check the repository path or URL and the architecture",
             Error::NoChecksum { .. } => "use a repository index with Q1 checksums (apk-tools 2)",

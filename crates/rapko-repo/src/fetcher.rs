@@ -55,6 +55,10 @@ pub struct FetchOptions {
     /// Accept indexes whose signature is missing or untrusted (warns loudly).
     /// Checksums are still checked.
     pub ignore_signatures: bool,
+    /// Refuse a package whose own signature does not verify against the keyring (unknown
+    /// key, bad or no signature). Without it such a package is accepted with a warning,
+    /// since its signed index vouches for its checksum.
+    pub strict_signatures: bool,
     /// Downloads at once, over all calls on this fetcher.
     pub parallelism: usize,
     pub timeouts: Timeouts,
@@ -75,6 +79,7 @@ impl Default for FetchOptions {
             cache_dir: None,
             offline: false,
             ignore_signatures: false,
+            strict_signatures: false,
             parallelism: 8,
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
@@ -126,6 +131,9 @@ pub struct LoadedIndex {
     /// The key that verified the signature (`None` when signatures are ignored).
     pub signed_by: Option<String>,
     pub origin: Origin,
+    /// The keys the index was checked with, to check its packages' own signatures too
+    /// (`None` when signatures are ignored).
+    pub keyring: Option<Arc<Keyring>>,
 }
 
 impl LoadedIndex {
@@ -200,6 +208,7 @@ struct Shared {
     cache: Cache,
     offline: bool,
     ignore_signatures: bool,
+    strict_signatures: bool,
     limits: Limits,
     downloads: Arc<Semaphore>,
     progress: Option<Arc<dyn Progress>>,
@@ -223,6 +232,15 @@ struct Job {
     spec: RepoSpec,
     arch: String,
     info: PackageInfo,
+    /// How the package's own signature is checked.
+    signatures: PackageTrust,
+}
+
+/// The keyring to check a package's own signature with, and whether a failure refuses it.
+#[derive(Clone)]
+struct PackageTrust {
+    keyring: Option<Arc<Keyring>>,
+    strict: bool,
 }
 
 impl Fetcher {
@@ -239,12 +257,14 @@ impl Fetcher {
                 reason: format!("cannot start the I/O runtime: {e}"),
             })?;
         let cache_dir = options.cache_dir.unwrap_or_else(cache::default_cache_dir);
+        cache::check_cache_dir(&cache_dir)?;
         Ok(Fetcher {
             shared: Arc::new(Shared {
                 http,
                 cache: Cache::new(cache_dir),
                 offline: options.offline,
                 ignore_signatures: options.ignore_signatures,
+                strict_signatures: options.strict_signatures,
                 limits: options.limits,
                 downloads: Arc::new(Semaphore::new(parallelism)),
                 progress: options.progress,
@@ -332,6 +352,7 @@ impl Fetcher {
             index,
             signed_by,
             origin,
+            keyring: (!self.shared.ignore_signatures).then(|| Arc::new(keyring.clone())),
         })
     }
 
@@ -372,6 +393,10 @@ impl Fetcher {
                 spec: index.spec.clone(),
                 arch: index.arch.clone(),
                 info: (*info).clone(),
+                signatures: PackageTrust {
+                    keyring: index.keyring.clone(),
+                    strict: self.shared.strict_signatures,
+                },
             })
             .collect();
         if let Some(progress) = &self.shared.progress {
@@ -544,9 +569,19 @@ impl Shared {
                 });
             }
         };
-        match job.spec.package_resource(&job.arch, package) {
+        let result = match job.spec.package_resource(&job.arch, package) {
             Resource::File(path) => self.obtain_local(job, package, checksum, path).await,
             Resource::Http(url) => self.obtain_remote(job, package, checksum, url).await,
+        };
+        // A missing file named after an invalid version: the version is the problem.
+        match (result, rapko_apk::version::validate(&job.info.version)) {
+            (Err(Error::PackageNotFound { url, .. }), Err(invalid)) => Err(Error::InvalidVersion {
+                package: job.info.name.clone(),
+                version: job.info.version.clone(),
+                reason: invalid.reason,
+                url,
+            }),
+            (result, _) => result,
         }
     }
 
@@ -560,6 +595,7 @@ impl Shared {
         let url = path.display().to_string();
         let task = {
             let (path, package, url) = (path.clone(), package.to_owned(), url.clone());
+            let trust = job.signatures.clone();
             move || {
                 let bytes = std::fs::read(&path).map_err(|source| match source.kind() {
                     std::io::ErrorKind::NotFound => Error::PackageNotFound {
@@ -568,8 +604,9 @@ impl Shared {
                     },
                     _ => Error::Read { path, source },
                 })?;
-                let parsed =
-                    verify(&bytes, checksum.as_ref()).map_err(|source| Error::Refused {
+                let parsed = verify(&bytes, checksum.as_ref())
+                    .and_then(|p| check_signature(p, &bytes, &trust, &package))
+                    .map_err(|source| Error::Refused {
                         package,
                         url,
                         source: Box::new(source),
@@ -595,6 +632,14 @@ impl Shared {
             _ => None,
         };
         if let Some((bytes, parsed)) = cached {
+            let parsed =
+                check_signature(parsed, &bytes, &job.signatures, package).map_err(|source| {
+                    Error::Refused {
+                        package: package.to_owned(),
+                        url: url.to_string(),
+                        source: Box::new(source),
+                    }
+                })?;
             self.report_bytes(package, bytes.len());
             return Ok(self.fetched(job, bytes, parsed, Outcome::Cached, cache_path, &url));
         }
@@ -609,7 +654,8 @@ impl Shared {
         let task = {
             let (package, url_text, store) =
                 (package.to_owned(), url.to_string(), cache_path.clone());
-            move || verify_and_store(bytes, checksum, store.as_deref(), package, url_text)
+            let trust = job.signatures.clone();
+            move || verify_and_store(bytes, checksum, &trust, store.as_deref(), package, url_text)
         };
         let (bytes, parsed, stored) = blocking(task).await?;
         let path = if stored { cache_path } else { None };
@@ -684,16 +730,45 @@ fn verify(bytes: &[u8], checksum: Option<&ControlChecksum>) -> rapko_apk::Result
     Ok(parsed)
 }
 
+/// The package's own signature. The index already vouches for the package (its `C:`), so
+/// a signature that does not verify (an unknown key, say) is a warning, as apk-tools
+/// reports an untrusted signature; with `strict` it refuses the package.
+fn check_signature(
+    parsed: ApkPackage,
+    bytes: &[u8],
+    trust: &PackageTrust,
+    package: &str,
+) -> rapko_apk::Result<ApkPackage> {
+    let Some(keyring) = &trust.keyring else {
+        return Ok(parsed);
+    };
+    match parsed.verify_signature(bytes, keyring) {
+        Ok(_) => Ok(parsed),
+        Err(e) if trust.strict => Err(rapko_apk::Error::Signature(e)),
+        Err(rapko_apk::SignatureError::Unsigned) => Ok(parsed),
+        Err(e) => {
+            tracing::warn!(
+                "package {package}: UNTRUSTED signature ({e}); accepted because its signed \
+                 index lists its checksum; --strict-signatures refuses such packages"
+            );
+            Ok(parsed)
+        }
+    }
+}
+
 /// Verifies a download and, only if it passes, stores it in the cache. A failed store is
 /// not an error (the bytes are good); it says so and reports `false`.
 fn verify_and_store(
     bytes: Vec<u8>,
     checksum: Option<ControlChecksum>,
+    trust: &PackageTrust,
     store: Option<&Path>,
     package: String,
     url: String,
 ) -> Result<(Vec<u8>, ApkPackage, bool)> {
-    let parsed = verify(&bytes, checksum.as_ref()).map_err(|source| Error::Refused {
+    let parsed =
+        verify(&bytes, checksum.as_ref()).and_then(|p| check_signature(p, &bytes, trust, &package));
+    let parsed = parsed.map_err(|source| Error::Refused {
         package,
         url,
         source: Box::new(source),

@@ -13,7 +13,7 @@ use crate::auth::{BasicAuth, HostCredentials};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 
-/// Connect and read timeouts.
+/// Connect, read and total timeouts.
 #[derive(Clone, Copy, Debug)]
 pub struct Timeouts {
     /// Time allowed to open a connection (TCP and TLS).
@@ -21,6 +21,9 @@ pub struct Timeouts {
     /// Time allowed between two reads of a response (headers or body): a stalled server
     /// fails after this, a slow but moving download does not.
     pub read: Duration,
+    /// Time allowed for one request in all, every retry included: a server that keeps
+    /// stalling cannot hold a build for attempts × `read`, and none can hold it forever.
+    pub total: Duration,
 }
 
 impl Default for Timeouts {
@@ -28,6 +31,7 @@ impl Default for Timeouts {
         Timeouts {
             connect: Duration::from_secs(15),
             read: Duration::from_secs(30),
+            total: Duration::from_secs(300),
         }
     }
 }
@@ -150,7 +154,10 @@ enum Failure {
 }
 
 enum Transient {
+    /// No answer (headers) in time.
     Timeout,
+    /// The body stopped after this many bytes.
+    Stalled(u64),
     Network(String),
     Status(u16),
 }
@@ -182,12 +189,34 @@ impl Http {
         })
     }
 
-    /// GETs `req.url`, retrying transient failures.
+    /// GETs `req.url`, retrying transient failures, all within the total deadline.
     pub(crate) async fn get(&self, req: &Get<'_>) -> Result<Fetched> {
+        let deadline = tokio::time::Instant::now() + self.timeouts.total;
+        let tries = std::sync::atomic::AtomicU32::new(0);
+        match tokio::time::timeout_at(deadline, self.get_until(req, deadline, &tries)).await {
+            Ok(result) => result,
+            Err(_) => {
+                report_discard(req, 0);
+                Err(Error::Deadline {
+                    url: req.url.to_string(),
+                    seconds: self.timeouts.total.as_secs_f64(),
+                    attempts: tries.load(std::sync::atomic::Ordering::Relaxed),
+                })
+            }
+        }
+    }
+
+    async fn get_until(
+        &self,
+        req: &Get<'_>,
+        deadline: tokio::time::Instant,
+        tries: &std::sync::atomic::AtomicU32,
+    ) -> Result<Fetched> {
         let attempts = self.retry.attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
+            tries.store(attempt, std::sync::atomic::Ordering::Relaxed);
             let failure = match self.try_once(req).await {
                 Ok(fetched) => return Ok(fetched),
                 Err(failure) => failure,
@@ -200,10 +229,12 @@ impl Http {
                 Failure::Short { bytes, .. } => (short(req, bytes.len()), None),
                 Failure::Transient { cause, wait } => (cause, wait),
             };
-            if attempt >= attempts {
+            let delay = wait.unwrap_or_else(|| self.retry.backoff(attempt));
+            // No retry that could not even start before the deadline: the cause is the
+            // accurate message then.
+            if attempt >= attempts || tokio::time::Instant::now() + delay >= deadline {
                 return Err(self.give_up(req.url, cause, attempt));
             }
-            let delay = wait.unwrap_or_else(|| self.retry.backoff(attempt));
             tracing::debug!(
                 url = %req.url,
                 attempt,
@@ -220,6 +251,12 @@ impl Http {
         match cause {
             Transient::Timeout => Error::Timeout {
                 url,
+                seconds: self.timeouts.read.as_secs_f64(),
+                attempts,
+            },
+            Transient::Stalled(got) => Error::Stalled {
+                url,
+                got,
                 seconds: self.timeouts.read.as_secs_f64(),
                 attempts,
             },
@@ -247,6 +284,7 @@ impl Http {
         }
         if let Some(len) = response.content_length() {
             check_limit(req, len)?;
+            check_expected(req, len)?;
         }
         let validators = Validators::from_headers(response.headers());
         let bytes = read_body(req, response).await?;
@@ -317,6 +355,18 @@ fn check_limit(req: &Get<'_>, size: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Refuses a body longer than the signed index announces (`S:`): an endless or padded body
+/// stops there, not at the size limit.
+fn check_expected(req: &Get<'_>, size: u64) -> Result<(), Failure> {
+    match req.expected_size {
+        Some(expected) if size > expected => Err(Failure::Fatal(Box::new(Error::Oversized {
+            url: req.url.to_string(),
+            expected,
+        }))),
+        _ => Ok(()),
+    }
+}
+
 /// Streams the body into memory, enforcing the size limit as it goes.
 async fn read_body(req: &Get<'_>, mut response: reqwest::Response) -> Result<Vec<u8>, Failure> {
     let capacity = response
@@ -332,10 +382,24 @@ async fn read_body(req: &Get<'_>, mut response: reqwest::Response) -> Result<Vec
             Ok(None) => break,
             Err(e) => {
                 report_discard(req, bytes.len());
-                return Err(transport_failure(e));
+                return Err(match transport_failure(e) {
+                    Failure::Transient {
+                        cause: Transient::Timeout,
+                        wait,
+                    } => Failure::Transient {
+                        cause: Transient::Stalled(bytes.len() as u64),
+                        wait,
+                    },
+                    other => other,
+                });
             }
         };
-        check_limit(req, (bytes.len() + chunk.len()) as u64)?;
+        let len = (bytes.len() + chunk.len()) as u64;
+        check_limit(req, len)?;
+        if let Err(e) = check_expected(req, len) {
+            report_discard(req, bytes.len());
+            return Err(e);
+        }
         bytes.extend_from_slice(&chunk);
         if let Some((progress, name)) = req.progress {
             progress.advanced(name, chunk.len() as u64);
@@ -379,6 +443,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 fn describe(cause: &Transient) -> String {
     match cause {
         Transient::Timeout => "timed out".to_owned(),
+        Transient::Stalled(got) => format!("stalled after {got} bytes"),
         Transient::Network(reason) => reason.clone(),
         Transient::Status(status) => format!("HTTP {status}"),
     }

@@ -548,6 +548,8 @@ fn pkginfo_text(meta: &PackageMeta, extra: &[(String, String)], datahash: &[u8; 
 struct Item<'a> {
     /// Logical path, no trailing slash.
     path: &'a str,
+    /// The name's bytes when they differ from `path` (not UTF-8).
+    raw_name: Option<&'a [u8]>,
     typeflag: u8,
     mode: u32,
     uid: u64,
@@ -583,7 +585,7 @@ fn apk2_linkname(digest: &[u8; 20]) -> Vec<u8> {
 }
 
 fn write_item(tar: &mut TarWriter, it: &Item<'_>) {
-    let mut name = it.path.as_bytes().to_vec();
+    let mut name = it.raw_name.unwrap_or(it.path.as_bytes()).to_vec();
     if it.typeflag == b'5' {
         name.push(b'/');
     }
@@ -680,6 +682,7 @@ fn data_tar(entries: &[Entry], builddate: u64, wrong_sum: bool, tamper: bool) ->
             &mut tar,
             &Item {
                 path: &e.path,
+                raw_name: e.raw_name.as_deref(),
                 typeflag,
                 mode: e.effective_mode(target_mode),
                 uid: e.uid.into(),
@@ -728,6 +731,7 @@ fn control_tar(pkginfo: &str, scripts: &[(String, Vec<u8>)], builddate: u64) -> 
             &mut tar,
             &Item {
                 path: name,
+                raw_name: None,
                 typeflag: b'0',
                 mode,
                 uid: 0,

@@ -36,6 +36,9 @@ pub struct Entry {
     /// Keep `path` exactly as given (no stripping, no parent directories made): for
     /// hostile-path tests such as `../etc/passwd` or `/abs`.
     pub verbatim: bool,
+    /// The name's bytes in the tar header instead of `path` (which still orders and names
+    /// the entry here): for names that are not UTF-8.
+    pub raw_name: Option<Vec<u8>>,
 }
 
 impl Entry {
@@ -50,6 +53,7 @@ impl Entry {
             gname: None,
             mtime: None,
             verbatim: false,
+            raw_name: None,
         }
     }
 
@@ -77,6 +81,12 @@ impl Entry {
     pub fn verbatim(mut self, raw_path: &str) -> Self {
         raw_path.clone_into(&mut self.path);
         self.verbatim = true;
+        self
+    }
+
+    /// Writes `bytes` as the entry's name in the tar (e.g. Latin-1, not UTF-8).
+    pub fn raw_name(mut self, bytes: &[u8]) -> Self {
+        self.raw_name = Some(bytes.to_vec());
         self
     }
 

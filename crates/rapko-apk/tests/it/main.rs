@@ -7,6 +7,7 @@ mod bad_input;
 mod common;
 mod fixtures;
 mod fuzz;
+mod hostile;
 mod installed;
 mod synthetic;
 mod trust;

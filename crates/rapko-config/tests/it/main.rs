@@ -5,6 +5,7 @@
 mod accessors;
 mod arch;
 mod errors;
+mod hostile;
 mod includes;
 mod keys;
 mod overrides;

@@ -8,6 +8,7 @@
 mod accounts;
 mod common;
 mod database;
+mod hostile;
 mod install;
 mod layer;
 mod paths;

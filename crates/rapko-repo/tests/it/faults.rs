@@ -196,6 +196,7 @@ fn a_stalled_server_times_out_clearly() {
             timeouts: Timeouts {
                 connect: Duration::from_secs(1),
                 read: Duration::from_millis(200),
+                total: Duration::from_secs(30),
             },
             retry: RetryPolicy {
                 attempts: 2,

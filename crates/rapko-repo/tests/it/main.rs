@@ -4,6 +4,7 @@
 
 mod cache;
 mod faults;
+mod hostile;
 mod local;
 mod python_http;
 mod support;

@@ -37,6 +37,7 @@ pub fn options(cache: &Path) -> FetchOptions {
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
             read: Duration::from_secs(5),
+            total: Duration::from_secs(60),
         },
         retry: RetryPolicy {
             attempts: 3,
@@ -114,6 +115,10 @@ pub enum Fault {
     CutAfter(usize),
     /// Wait this long before answering.
     Delay(Duration),
+    /// Announce the full length, send this many body bytes, then nothing for the duration.
+    StallAfter(usize, Duration),
+    /// No length; send the body over and over until the client hangs up.
+    Endless,
 }
 
 #[derive(Clone, Debug)]
@@ -307,6 +312,9 @@ fn write_reply(writer: &mut TcpStream, reply: &Reply) -> bool {
     if let Fault::Delay(d) = reply.fault {
         std::thread::sleep(d);
     }
+    if let Fault::Endless = reply.fault {
+        return write_endless(writer, reply);
+    }
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
         reply.status,
@@ -317,7 +325,7 @@ fn write_reply(writer: &mut TcpStream, reply: &Reply) -> bool {
     }
     head.push_str("\r\n");
     let body = match reply.fault {
-        Fault::CutAfter(n) => &reply.body[..n.min(reply.body.len())],
+        Fault::CutAfter(n) | Fault::StallAfter(n, _) => &reply.body[..n.min(reply.body.len())],
         _ => &reply.body[..],
     };
     // One write: a head and a body written apart wait on Nagle and delayed ACKs (~40 ms).
@@ -325,7 +333,21 @@ fn write_reply(writer: &mut TcpStream, reply: &Reply) -> bool {
     message.extend_from_slice(body);
     let sent = writer.write_all(&message);
     let _ = writer.flush();
+    if let Fault::StallAfter(_, d) = reply.fault {
+        std::thread::sleep(d);
+        return false;
+    }
     sent.is_ok() && !matches!(reply.fault, Fault::CutAfter(_))
+}
+
+/// A 200 without a length whose body never ends (the body repeated); false: close after.
+fn write_endless(writer: &mut TcpStream, reply: &Reply) -> bool {
+    let head = "HTTP/1.1 200 X\r\nConnection: close\r\n\r\n";
+    if writer.write_all(head.as_bytes()).is_err() || reply.body.is_empty() {
+        return false;
+    }
+    while writer.write_all(&reply.body).is_ok() {}
+    false
 }
 
 /// `python3 -m http.server` serving a directory on a free loopback port; killed on drop.

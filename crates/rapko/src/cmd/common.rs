@@ -62,6 +62,10 @@ pub struct BuildFlags {
     /// Install exactly the packages of this lockfile (from `rapko lock`) without resolving
     #[arg(long)]
     pub lockfile: Option<PathBuf>,
+    /// Refuse a package whose own signature is not from a key of the keyring (by default
+    /// it is accepted with a warning, since the signed index vouches for its checksum)
+    #[arg(long)]
+    pub strict_signatures: bool,
 }
 
 impl BuildFlags {
@@ -71,7 +75,10 @@ impl BuildFlags {
         let progress = fetch.progress();
         Ok(BuildOptions {
             consistent_versions: config.consistent_versions,
-            fetch: fetch.options(progress.clone()),
+            fetch: FetchOptions {
+                strict_signatures: self.strict_signatures,
+                ..fetch.options(progress.clone())
+            },
             build_time: build_time(self.build_date.as_deref())?,
             lockfile: self
                 .lockfile
@@ -151,17 +158,20 @@ pub fn build_time(build_date: Option<&str>) -> anyhow::Result<Option<u64>> {
     if let Ok(epoch) = std::env::var("SOURCE_DATE_EPOCH")
         && !epoch.is_empty()
     {
-        return epoch
+        let secs = epoch
             .trim()
             .parse()
-            .map(Some)
-            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"));
+            .with_context(|| format!("SOURCE_DATE_EPOCH={epoch:?} is not a number of seconds"))?;
+        return Ok(Some(rapko_build::check_build_time(
+            secs,
+            &format!("SOURCE_DATE_EPOCH={epoch:?}"),
+        )?));
     }
     build_date.map(parse_date).transpose()
 }
 
 fn parse_date(text: &str) -> anyhow::Result<u64> {
-    rapko_build::parse_build_date(text).with_context(|| format!("--build-date {text:?}"))
+    rapko_build::parse_build_date(text).context("--build-date")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod progress;
 pub mod publish;
 pub mod sbom;
 pub mod show;
+pub mod workdir;
 
 /// Prints an error as `error: …`, its cause chain, and a hint when one is attached.
 pub fn print_error(error: &anyhow::Error) {

@@ -48,6 +48,10 @@ pub fn run(args: &PublishArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let config = args.config.load()?;
     let sbom_formats = args.sbom.formats()?;
+    if let Some(dir) = &args.sbom.sbom_path {
+        // Checked before building, not found unwritable after the push.
+        args.sbom.checked_dir(dir)?;
+    }
     let options = args.build.options(&args.config, &args.fetch)?;
     let build = rapko_build::build(&config, &options)
         .with_context(|| format!("cannot build {}", args.config.config.display()))?;

@@ -6,6 +6,7 @@
 
 mod apk;
 mod build;
+mod hostile;
 mod publish;
 mod rootfs;
 mod sbom;
