@@ -66,7 +66,10 @@ fn an_output_that_is_a_device_or_fifo_is_refused_before_any_work() {
         .expect("run rapko");
     let err = stderr(&rootfs);
     assert!(!rootfs.status.success());
-    assert!(err.contains("/dev/null exists and is a character device"), "{err}");
+    assert!(
+        err.contains("/dev/null exists and is a character device"),
+        "{err}"
+    );
     use std::os::unix::fs::FileTypeExt;
     let null = std::fs::metadata("/dev/null").expect("/dev/null");
     assert!(null.file_type().is_char_device(), "/dev/null was replaced");
