@@ -75,9 +75,14 @@ pub fn run(command: &ApkCommand) -> Result<()> {
     }
 }
 
+/// Like `apk version -t`: invalid versions still compare (apk-tools compares up to the first
+/// token it cannot read, then by what is left), so a script gets an answer either way; a note
+/// on stderr says which side was not a valid version.
 fn vercmp(a: &str, b: &str) -> Result<()> {
     for v in [a, b] {
-        rapko_apk::version::validate(v).context("cannot compare versions")?;
+        if let Err(e) = rapko_apk::version::validate(v) {
+            eprintln!("note: {e}; compared the way apk-tools compares invalid versions");
+        }
     }
     let sign = match rapko_apk::version::compare(a, b) {
         std::cmp::Ordering::Less => "<",
